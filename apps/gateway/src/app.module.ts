@@ -1,0 +1,44 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { BrokerModule } from '@herald/broker';
+import { ConfigModule, HeraldConfig } from '@herald/config';
+import { PublishModule } from '@herald/publish';
+import { StreamsModule } from '@herald/streams';
+import { brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { DemoController } from './demo/demo.controller';
+import { HealthController } from './health/health.controller';
+import { HeraldExceptionFilter } from './http/herald-exception.filter';
+import { ShutdownService } from './lifecycle/shutdown.service';
+import { JsonBodyPipe } from './publish/json-body.pipe';
+import { PublishController } from './publish/publish.controller';
+import { EventsController } from './streams/events.controller';
+import { SubscriptionRequestPipe } from './streams/subscription-request.pipe';
+
+/** The composition root: wires Herald's libs from one validated config. */
+@Module({})
+export class AppModule {
+  static forRoot(config: HeraldConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ config }),
+        BrokerModule.forRootAsync({
+          isGlobal: true,
+          inject: [HeraldConfig],
+          useFactory: brokerOptions,
+        }),
+        StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
+        PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
+        TerminusModule,
+      ],
+      controllers: [EventsController, PublishController, HealthController, DemoController],
+      providers: [
+        { provide: APP_FILTER, useClass: HeraldExceptionFilter },
+        SubscriptionRequestPipe,
+        JsonBodyPipe,
+        ShutdownService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { BrokerError, BrokerErrorCode } from '@herald/broker';
+import { PublishError, PublishErrorCode } from '@herald/publish';
+import { SubscriptionRequestError } from '@herald/streams';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const PUBLISH_STATUS: Record<PublishErrorCode, number> = {
+  [PublishErrorCode.InvalidBody]: 400,
+  [PublishErrorCode.InvalidTopic]: 400,
+  [PublishErrorCode.InvalidType]: 400,
+  [PublishErrorCode.ReservedType]: 400,
+  [PublishErrorCode.InvalidIdempotencyKey]: 400,
+  [PublishErrorCode.TooLarge]: 413,
+};
+
+const BROKER_STATUS: Record<BrokerErrorCode, number> = {
+  [BrokerErrorCode.Unavailable]: 503,
+  [BrokerErrorCode.IdempotencyConflict]: 422,
+  [BrokerErrorCode.MalformedCursor]: 400,
+};
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  correlationId?: string;
+}
+
+/**
+ * Maps every error to `{"statusCode","error","message"}`. Domain errors get their status from
+ * their code; unknown errors become 500 with a correlation id and no internals.
+ */
+@Catch()
+export class HeraldExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<ServerResponse>();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { body, headers } = this.toBody(exception);
+    res.statusCode = body.statusCode;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.end(JSON.stringify(body));
+  }
+
+  private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : (flatten((response as { message?: unknown }).message) ?? exception.message);
+      const headers =
+        (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
+      return { body: errorBody(status, message), headers };
+    }
+    if (exception instanceof PublishError) {
+      return { body: errorBody(PUBLISH_STATUS[exception.code], exception.message), headers: {} };
+    }
+    if (exception instanceof SubscriptionRequestError) {
+      return { body: errorBody(400, exception.message), headers: {} };
+    }
+    if (exception instanceof BrokerError) {
+      const status = BROKER_STATUS[exception.code];
+      const headers: Record<string, string> = status === 503 ? { 'Retry-After': '1' } : {};
+      return { body: errorBody(status, exception.message), headers };
+    }
+    const correlationId = randomUUID();
+    this.logger.error(
+      `unhandled error ${correlationId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+    );
+    return {
+      body: { ...errorBody(500, 'internal error'), correlationId },
+      headers: {},
+    };
+  }
+}
+
+function errorBody(status: number, message: string): ErrorBody {
+  return { statusCode: status, error: REASONS[status] ?? 'Error', message };
+}
+
+function flatten(message: unknown): string | undefined {
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return undefined;
+}

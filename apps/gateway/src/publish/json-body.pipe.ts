@@ -1,0 +1,101 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  BadRequestException,
+  Injectable,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+  createParamDecorator,
+  type ExecutionContext,
+  type PipeTransform,
+} from '@nestjs/common';
+import { HeraldConfig } from '@herald/config';
+import { maxPublishBodyBytes } from '../app.options';
+
+/** Hands the raw request to {@link JsonBodyPipe}. */
+export const RawRequest = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): IncomingMessage => ctx.switchToHttp().getRequest(),
+);
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * Reads and parses a JSON body with a byte limit enforced while it streams in: `415` when not
+ * JSON, `413` as soon as the limit is passed (the connection is then closed, memory stays flat),
+ * `400` when it does not parse.
+ */
+@Injectable()
+export class JsonBodyPipe implements PipeTransform<IncomingMessage, Promise<unknown>> {
+  private readonly limit: number;
+
+  constructor(config: HeraldConfig) {
+    this.limit = maxPublishBodyBytes(config);
+  }
+
+  async transform(req: IncomingMessage): Promise<unknown> {
+    const type = req.headers['content-type'];
+    if (type === undefined || !JSON_TYPE.test(type.trim())) {
+      this.closeAfterResponse(req);
+      throw new UnsupportedMediaTypeException('Content-Type must be application/json');
+    }
+    const text = await this.read(req);
+    if (text.trim().length === 0) throw new BadRequestException('body is empty');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new BadRequestException(`body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+
+  private read(req: IncomingMessage): Promise<string> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.limit) {
+      this.closeAfterResponse(req);
+      return Promise.reject(this.tooLarge());
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const cleanup = () => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onError);
+        req.off('aborted', onAborted);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.limit) {
+          cleanup();
+          chunks.length = 0;
+          req.pause();
+          this.closeAfterResponse(req);
+          reject(this.tooLarge());
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(Buffer.concat(chunks, size).toString('utf8'));
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(new BadRequestException(`could not read body: ${err.message}`));
+      };
+      const onAborted = () => onError(new Error('request aborted'));
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('error', onError);
+      req.on('aborted', onAborted);
+    });
+  }
+
+  private tooLarge(): PayloadTooLargeException {
+    return new PayloadTooLargeException(`body larger than ${this.limit} bytes`);
+  }
+
+  /** Unread body bytes would otherwise be drained from a keep-alive socket. */
+  private closeAfterResponse(req: IncomingMessage): void {
+    const res = (req as IncomingMessage & { res?: { setHeader(k: string, v: string): void } }).res;
+    res?.setHeader('Connection', 'close');
+  }
+}

@@ -1,0 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { RawSubscription } from '@herald/streams';
+
+/** Extracts `?topic=` (repeated), `Last-Event-ID` and `?lastEventId=` from the raw URL. */
+export const RawSubscriptionParams = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): RawSubscription => {
+    const req = ctx.switchToHttp().getRequest<IncomingMessage>();
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const header = req.headers['last-event-id'];
+    return {
+      topics: query.getAll('topic'),
+      headerCursor: Array.isArray(header) ? header[0] : header,
+      queryCursor: query.get('lastEventId') ?? undefined,
+    };
+  },
+);

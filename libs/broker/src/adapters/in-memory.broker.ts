@@ -1,0 +1,291 @@
+import { randomBytes } from 'node:crypto';
+import { Observable, type Subscriber } from 'rxjs';
+import { TopicIndex, filterMatches, type TopicFilter } from '@herald/topics';
+import { Broker, type SubscribeOptions } from '../broker.port';
+import { BrokerError, BrokerErrorCode } from '../broker.errors';
+import type {
+  BrokerEvent,
+  BrokerMessage,
+  BrokerStats,
+  PublishOptions,
+  PublishRequest,
+  PublishResult,
+} from '../broker.types';
+
+/** Options of the in-memory adapter. */
+export interface InMemoryBrokerOptions {
+  /** Retained events per topic. */
+  readonly historySize: number;
+  /** Maximum age of retained events, and lifetime of idempotency keys, in ms. */
+  readonly historyTtlMs: number;
+  /** Maximum idempotency keys remembered (oldest dropped first). Default 100 000. */
+  readonly maxIdempotencyKeys?: number;
+}
+
+interface StoredEvent extends BrokerEvent {
+  readonly seq: number;
+}
+
+/** Per-topic ring of retained events. */
+class TopicHistory {
+  readonly events: StoredEvent[] = [];
+  /** Start index of live entries in `events` (compacted lazily). */
+  head = 0;
+  /** Highest sequence number evicted from this topic (0: none). */
+  droppedThrough = 0;
+  readonly segments: string[];
+
+  constructor(readonly topic: string) {
+    this.segments = topic.split('/');
+  }
+
+  get length(): number {
+    return this.events.length - this.head;
+  }
+
+  push(event: StoredEvent, max: number): void {
+    this.events.push(event);
+    while (this.length > max) this.dropFirst();
+  }
+
+  dropOlderThan(cutoff: number): void {
+    while (this.length > 0 && this.events[this.head].publishedAt < cutoff) this.dropFirst();
+  }
+
+  /** Retained events with seq > `after`, oldest first (binary search: seq is increasing). */
+  after(after: number): StoredEvent[] {
+    let lo = this.head;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.events[mid].seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.events.slice(lo);
+  }
+
+  private dropFirst(): void {
+    this.droppedThrough = this.events[this.head].seq;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.events.length) {
+      this.events.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+class LocalSubscription {
+  last: StoredEvent | undefined;
+  constructor(readonly subscriber: Subscriber<BrokerMessage>) {}
+
+  complete(): void {
+    this.subscriber.complete();
+  }
+
+  deliver(event: StoredEvent): void {
+    // One delivery per publish even when several of the subscription's filters match.
+    if (this.last === event) return;
+    this.last = event;
+    this.subscriber.next(event);
+  }
+}
+
+interface IdempotencyRecord {
+  readonly ids: readonly string[];
+  readonly fingerprint: string | undefined;
+  readonly expiresAt: number;
+}
+
+const CURSOR = /^m\.([a-z0-9]{1,16})\.([0-9]{1,16})$/;
+
+/**
+ * Single-process broker: a global sequence orders every event, so one cursor covers any set of
+ * topics and patterns. A restart changes the epoch, and old cursors get `unknown-cursor`.
+ */
+export class InMemoryBroker extends Broker {
+  private readonly epoch = randomBytes(6).readUIntBE(0, 6).toString(36);
+  private seq = 0;
+  private readonly histories = new Map<string, TopicHistory>();
+  /** Highest seq of any event dropped together with its (now forgotten) topic. */
+  private forgottenThrough = 0;
+  private readonly index = new TopicIndex<LocalSubscription>();
+  private subscriptionCount = 0;
+  private readonly idempotency = new Map<string, IdempotencyRecord>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: InMemoryBrokerOptions) {
+    super();
+    const every = Math.min(Math.max(options.historyTtlMs / 4, 250), 60_000);
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.sweeper);
+    return Promise.resolve();
+  }
+
+  publish(events: readonly PublishRequest[], options: PublishOptions = {}): Promise<PublishResult> {
+    const now = Date.now();
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const seen = this.idempotency.get(key);
+      if (seen && seen.expiresAt > now) {
+        if (seen.fingerprint !== options.fingerprint) {
+          return Promise.reject(
+            new BrokerError(
+              BrokerErrorCode.IdempotencyConflict,
+              'Idempotency-Key was already used with a different request',
+            ),
+          );
+        }
+        return Promise.resolve({ ids: seen.ids, duplicate: true });
+      }
+    }
+    const stored: StoredEvent[] = [];
+    for (const e of events) {
+      const seq = ++this.seq;
+      stored.push({
+        kind: 'event',
+        id: `m.${this.epoch}.${seq}`,
+        seq,
+        topic: e.topic,
+        type: e.type,
+        data: e.data,
+        publishedAt: now,
+        traceparent: options.traceparent,
+      });
+    }
+    const cutoff = now - this.options.historyTtlMs;
+    for (const event of stored) {
+      let history = this.histories.get(event.topic);
+      if (!history) this.histories.set(event.topic, (history = new TopicHistory(event.topic)));
+      history.dropOlderThan(cutoff);
+      history.push(event, this.options.historySize);
+    }
+    const ids = stored.map((e) => e.id);
+    if (key !== undefined) this.remember(key, ids, options.fingerprint, now);
+    for (const event of stored) {
+      this.index.forEachMatch(event.topic, (sub) => sub.deliver(event));
+    }
+    return Promise.resolve({ ids, duplicate: false });
+  }
+
+  subscribe(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions = {},
+  ): Observable<BrokerMessage> {
+    return new Observable<BrokerMessage>((subscriber) => {
+      const cursor = options.cursor;
+      if (cursor !== undefined) this.replay(filters, cursor, subscriber);
+      if (subscriber.closed) return;
+      const sub = new LocalSubscription(subscriber);
+      for (const f of filters) this.index.add(f, sub);
+      this.subscriptionCount++;
+      return () => {
+        for (const f of filters) this.index.delete(f, sub);
+        this.subscriptionCount--;
+      };
+    });
+  }
+
+  isWellFormedCursor(cursor: string): boolean {
+    return CURSOR.test(cursor);
+  }
+
+  nowCursor(): string {
+    return `m.${this.epoch}.${this.seq}`;
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stats(): BrokerStats {
+    return { subscriptions: this.subscriptionCount, topics: this.histories.size };
+  }
+
+  private replay(
+    filters: readonly TopicFilter[],
+    cursor: string,
+    out: Subscriber<BrokerMessage>,
+  ): void {
+    const match = CURSOR.exec(cursor);
+    if (!match) {
+      throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
+    }
+    const after = Number(match[2]);
+    if (match[1] !== this.epoch || after > this.seq) {
+      out.next({ kind: 'reset', reason: 'unknown-cursor', cursor: this.nowCursor() });
+      return;
+    }
+    // A cursor older than a forgotten topic's last event is older than the history window.
+    let expired = after < this.forgottenThrough;
+    const cutoff = Date.now() - this.options.historyTtlMs;
+    const pending: StoredEvent[] = [];
+    for (const h of expired ? [] : this.matchingHistories(filters)) {
+      h.dropOlderThan(cutoff);
+      if (h.droppedThrough > after) {
+        expired = true;
+        break;
+      }
+      for (const e of h.after(after)) pending.push(e);
+    }
+    if (expired) {
+      out.next({ kind: 'reset', reason: 'history-expired', cursor: this.nowCursor() });
+      return;
+    }
+    pending.sort((a, b) => a.seq - b.seq);
+    for (const e of pending) {
+      if (out.closed) return;
+      out.next(e);
+    }
+  }
+
+  private matchingHistories(filters: readonly TopicFilter[]): TopicHistory[] {
+    const found = new Set<TopicHistory>();
+    const patterns = filters.filter((f) => f.kind === 'pattern');
+    for (const f of filters) {
+      if (f.kind === 'topic') {
+        const h = this.histories.get(f.raw);
+        if (h) found.add(h);
+      }
+    }
+    if (patterns.length > 0) {
+      for (const h of this.histories.values()) {
+        if (patterns.some((p) => filterMatches(p, h.segments))) found.add(h);
+      }
+    }
+    return [...found];
+  }
+
+  private remember(
+    key: string,
+    ids: readonly string[],
+    fingerprint: string | undefined,
+    now: number,
+  ) {
+    const max = this.options.maxIdempotencyKeys ?? 100_000;
+    if (this.idempotency.size >= max) {
+      const oldest = this.idempotency.keys().next();
+      if (!oldest.done) this.idempotency.delete(oldest.value);
+    }
+    this.idempotency.set(key, { ids, fingerprint, expiresAt: now + this.options.historyTtlMs });
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const cutoff = now - this.options.historyTtlMs;
+    for (const [topic, h] of this.histories) {
+      h.dropOlderThan(cutoff);
+      if (h.length === 0) {
+        this.forgottenThrough = Math.max(this.forgottenThrough, h.droppedThrough);
+        this.histories.delete(topic);
+      }
+    }
+    for (const [key, record] of this.idempotency) {
+      if (record.expiresAt > now) break; // insertion order is expiry order
+      this.idempotency.delete(key);
+    }
+  }
+}

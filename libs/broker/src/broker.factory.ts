@@ -1,0 +1,14 @@
+import { InMemoryBroker } from './adapters/in-memory.broker';
+import type { Broker } from './broker.port';
+import type { BrokerModuleOptions } from './broker.options';
+
+/** Builds the adapter named by `options.driver`. */
+export function createBroker(options: BrokerModuleOptions): Broker {
+  switch (options.driver) {
+    case 'memory':
+      return new InMemoryBroker({
+        historySize: options.historySize,
+        historyTtlMs: options.historyTtlMs,
+      });
+  }
+}

@@ -1,0 +1,59 @@
+import type { Observable } from 'rxjs';
+import type { TopicFilter } from '@herald/topics';
+import type {
+  BrokerMessage,
+  BrokerStats,
+  PublishOptions,
+  PublishRequest,
+  PublishResult,
+} from './broker.types';
+
+/** Options of {@link Broker.subscribe}. */
+export interface SubscribeOptions {
+  /** Resume after this cursor: replay retained events, then live, with no gap or duplicate. */
+  readonly cursor?: string;
+}
+
+/**
+ * The broker port: stores bounded per-topic history and fans events out to subscribers.
+ * Adapters: in-memory (one instance) and Redis (many instances).
+ */
+export abstract class Broker {
+  /**
+   * Appends events to their topics' history and fans them out. Resolves only once stored.
+   * @throws BrokerError `broker-unavailable` when nothing could be stored (nothing was published),
+   *   `idempotency-conflict` when the key was used with another fingerprint.
+   */
+  abstract publish(
+    events: readonly PublishRequest[],
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
+
+  /**
+   * A cold Observable of events for topics matching any filter, in publish order per topic.
+   * With a cursor it first replays what followed the cursor (or emits one reset).
+   * Unsubscribing frees everything the subscription holds.
+   */
+  abstract subscribe(
+    filters: readonly TopicFilter[],
+    options?: SubscribeOptions,
+  ): Observable<BrokerMessage>;
+
+  /** True when `cursor` has this adapter's syntax (a malformed cursor is a 400). */
+  abstract isWellFormedCursor(cursor: string): boolean;
+
+  /** A cursor meaning "from about now": resuming from it replays nothing already seen. */
+  abstract nowCursor(): string;
+
+  /**
+   * Resolves when the broker can serve publishes.
+   * @throws BrokerError `broker-unavailable` otherwise.
+   */
+  abstract ping(): Promise<void>;
+
+  /** Counters for health, metrics and leak tests. */
+  abstract stats(): BrokerStats;
+
+  /** Releases connections and timers; subscriptions still open are completed. */
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,279 @@
+import { firstValueFrom, take, toArray, type Observable } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseTopicFilter } from '@herald/topics';
+import type { Broker, BrokerEvent, BrokerMessage, PublishRequest } from '@herald/broker';
+
+/** Options every adapter under test is built with. */
+export interface ContractBrokerOptions {
+  readonly historySize: number;
+  readonly historyTtlMs: number;
+}
+
+/** Builds a fresh, isolated adapter (its own key space) for one test. */
+export type BrokerFactory = (options: ContractBrokerOptions) => Promise<Broker>;
+
+const ID = /^[A-Za-z0-9._~:-]{1,128}$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ev(topic: string, n: number | string, type = 'message'): PublishRequest {
+  return { topic, type, data: JSON.stringify({ n }) };
+}
+
+/** Collects messages from an Observable until stopped. */
+class Collector {
+  readonly messages: BrokerMessage[] = [];
+  private readonly sub;
+  constructor(source: Observable<BrokerMessage>) {
+    this.sub = source.subscribe({ next: (m) => this.messages.push(m) });
+  }
+  get events(): BrokerEvent[] {
+    return this.messages.filter((m): m is BrokerEvent => m.kind === 'event');
+  }
+  async waitFor(count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out with ${this.messages.length}/${count} messages`);
+      }
+      await sleep(5);
+    }
+  }
+  stop(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+const f = (s: string) => parseTopicFilter(s);
+
+/**
+ * The behaviour every {@link Broker} adapter must have. Call it from an adapter's spec with a
+ * factory; each test builds its own broker and closes it afterwards.
+ */
+export function describeBrokerContract(name: string, factory: BrokerFactory): void {
+  describe(`Broker contract: ${name}`, () => {
+    const open: Broker[] = [];
+    const collectors: Collector[] = [];
+    const make = async (o: Partial<ContractBrokerOptions> = {}) => {
+      const b = await factory({ historySize: 100, historyTtlMs: 60_000, ...o });
+      open.push(b);
+      return b;
+    };
+    const collect = (source: Observable<BrokerMessage>) => {
+      const c = new Collector(source);
+      collectors.push(c);
+      return c;
+    };
+    /** Subscribes, then waits until the subscription is live (an adapter may connect async). */
+    const live = async (broker: Broker, filters: string[], cursor?: string) => {
+      const c = collect(broker.subscribe(filters.map(f), cursor ? { cursor } : {}));
+      await settle(broker);
+      return c;
+    };
+
+    afterEach(async () => {
+      for (const c of collectors.splice(0)) c.stop();
+      for (const b of open.splice(0)) await b.close();
+    });
+
+    it('should return one well-formed, distinct id per event when publishing', async () => {
+      const broker = await make();
+      const { ids, duplicate } = await broker.publish([ev('a', 1), ev('b', 2), ev('a', 3)]);
+      expect(duplicate).toBe(false);
+      expect(ids).toHaveLength(3);
+      expect(new Set(ids).size).toBe(3);
+      for (const id of ids) expect(id).toMatch(ID);
+      expect(broker.isWellFormedCursor(ids[0])).toBe(true);
+      expect(broker.isWellFormedCursor(broker.nowCursor())).toBe(true);
+    });
+
+    it('should deliver live events in publish order to a matching subscriber', async () => {
+      const broker = await make();
+      const c = await live(broker, ['orders/42']);
+      const { ids } = await broker.publish([
+        ev('orders/42', 1),
+        ev('orders/7', 2),
+        ev('orders/42', 3),
+      ]);
+      await c.waitFor(2);
+      await sleep(50);
+      expect(c.events.map((e) => e.id)).toEqual([ids[0], ids[2]]);
+      expect(c.events[0]).toMatchObject({ topic: 'orders/42', type: 'message', data: '{"n":1}' });
+    });
+
+    it('should match `*` to one segment and a trailing `**` to zero or more', async () => {
+      const broker = await make();
+      const star = await live(broker, ['a/*']);
+      const globstar = await live(broker, ['a/**']);
+      await broker.publish([ev('a', 0), ev('a/b', 1), ev('a/b/c', 2), ev('ab', 3), ev('x/a', 4)]);
+      await globstar.waitFor(3);
+      await sleep(50);
+      expect(star.events.map((e) => e.topic)).toEqual(['a/b']);
+      expect(globstar.events.map((e) => e.topic)).toEqual(['a', 'a/b', 'a/b/c']);
+    });
+
+    it('should deliver an event once when several filters of one subscription match', async () => {
+      const broker = await make();
+      const c = await live(broker, ['a/b', 'a/*', 'a/**']);
+      await broker.publish([ev('a/b', 1)]);
+      await c.waitFor(1);
+      await sleep(50);
+      expect(c.events).toHaveLength(1);
+    });
+
+    it('should replay events after a cursor, then continue live with no gap or duplicate', async () => {
+      const broker = await make();
+      const first = await broker.publish([ev('t', 0)]);
+      await broker.publish([ev('t', 1), ev('t', 2), ev('other', 'x')]);
+      const c = await live(broker, ['t'], first.ids[0]);
+      const later = await broker.publish([ev('t', 3)]);
+      await c.waitFor(3);
+      await sleep(50);
+      expect(c.events.map((e) => e.data)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+      expect(c.events[2].id).toBe(later.ids[0]);
+    });
+
+    it('should keep the seam exact while publishing concurrently with a resume', async () => {
+      const broker = await make({ historySize: 1000 });
+      const base = await broker.publish([ev('s', -1)]);
+      const published: string[] = [];
+      let stop = false;
+      const pump = (async () => {
+        for (let i = 0; i < 300 && !stop; i++) {
+          const { ids } = await broker.publish([ev('s', i)]);
+          published.push(ids[0]);
+          if (i % 10 === 0) await sleep(1);
+        }
+      })();
+      await sleep(5);
+      const c = collect(broker.subscribe([f('s')], { cursor: base.ids[0] }));
+      await pump;
+      stop = true;
+      await c.waitFor(published.length);
+      await sleep(100);
+      expect(c.events.map((e) => e.id)).toEqual(published);
+    });
+
+    it('should resume multi-topic and pattern subscriptions from one cursor', async () => {
+      const broker = await make();
+      const start = await broker.publish([ev('x/1', 0)]);
+      const { ids } = await broker.publish([ev('x/2', 1), ev('y', 2), ev('z', 3), ev('x/1', 4)]);
+      const c = await live(broker, ['x/*', 'y'], start.ids[0]);
+      await c.waitFor(3);
+      await sleep(50);
+      expect(c.events.map((e) => e.id)).toEqual([ids[0], ids[1], ids[3]]);
+    });
+
+    it('should emit history-expired when events after the cursor were trimmed by size', async () => {
+      const broker = await make({ historySize: 5 });
+      const first = await broker.publish([ev('h', 0)]);
+      for (let i = 1; i <= 20; i++) await broker.publish([ev('h', i)]);
+      const c = await live(broker, ['h'], first.ids[0]);
+      await c.waitFor(1);
+      expect(c.messages[0]).toMatchObject({ kind: 'reset', reason: 'history-expired' });
+      const reset = c.messages[0];
+      expect(reset.kind === 'reset' && broker.isWellFormedCursor(reset.cursor)).toBe(true);
+      const next = await broker.publish([ev('h', 21)]);
+      await c.waitFor(2);
+      expect(c.events.map((e) => e.id)).toEqual(next.ids);
+    });
+
+    it('should emit history-expired when events after the cursor outlived the TTL', async () => {
+      const broker = await make({ historyTtlMs: 1000 });
+      const first = await broker.publish([ev('ttl', 0)]);
+      await broker.publish([ev('ttl', 1)]);
+      await sleep(1300);
+      const c = await live(broker, ['ttl'], first.ids[0]);
+      await c.waitFor(1);
+      expect(c.messages[0]).toMatchObject({ kind: 'reset', reason: 'history-expired' });
+    });
+
+    it('should not reset when the cursor is the latest event', async () => {
+      const broker = await make({ historySize: 2 });
+      for (let i = 0; i < 5; i++) await broker.publish([ev('n', i)]);
+      const last = await broker.publish([ev('n', 5)]);
+      const c = await live(broker, ['n'], last.ids[0]);
+      const next = await broker.publish([ev('n', 6)]);
+      await c.waitFor(1);
+      await sleep(50);
+      expect(c.messages.map((m) => (m.kind === 'event' ? m.id : m.kind))).toEqual(next.ids);
+    });
+
+    it('should emit unknown-cursor for a well-formed cursor this broker never issued', async () => {
+      const one = await make();
+      const other = await make();
+      await one.publish([ev('u', 1)]);
+      const { ids } = await other.publish([ev('u', 1), ev('u', 2)]);
+      const foreign = ids[1];
+      if (!one.isWellFormedCursor(foreign)) return; // formats differ: the gateway answers 400
+      const c = await live(one, ['u'], bumpCursor(foreign));
+      await c.waitFor(1);
+      expect(c.messages[0]).toMatchObject({ kind: 'reset', reason: 'unknown-cursor' });
+    });
+
+    it('should say that malformed cursors are malformed', async () => {
+      const broker = await make();
+      for (const bad of ['', '-', '+', '$', '*', 'x'.repeat(200), 'a\u0000b', 'not a cursor']) {
+        expect(broker.isWellFormedCursor(bad)).toBe(false);
+      }
+    });
+
+    it('should return the first ids and deliver nothing for a repeated idempotency key', async () => {
+      const broker = await make();
+      const c = await live(broker, ['i']);
+      const first = await broker.publish([ev('i', 1)], { idempotencyKey: 'k1', fingerprint: 'f' });
+      const again = await broker.publish([ev('i', 1)], { idempotencyKey: 'k1', fingerprint: 'f' });
+      expect(again).toEqual({ ids: first.ids, duplicate: true });
+      await c.waitFor(1);
+      await sleep(100);
+      expect(c.events).toHaveLength(1);
+      await expect(
+        broker.publish([ev('i', 2)], { idempotencyKey: 'k1', fingerprint: 'other' }),
+      ).rejects.toMatchObject({ code: 'idempotency-conflict' });
+    });
+
+    it('should free the subscription when the subscriber unsubscribes', async () => {
+      const broker = await make();
+      const before = broker.stats().subscriptions;
+      const c = await live(broker, ['free/*', 'free/x', 'zz/**']);
+      expect(broker.stats().subscriptions).toBe(before + 1);
+      c.stop();
+      await sleep(50);
+      expect(broker.stats().subscriptions).toBe(before);
+      await broker.publish([ev('free/x', 1)]);
+      await sleep(50);
+      expect(c.events).toHaveLength(0);
+    });
+
+    it('should give every subscriber the same event object per publish (frame once)', async () => {
+      const broker = await make();
+      const a = await live(broker, ['same']);
+      const b = await live(broker, ['same', '*']);
+      await broker.publish([ev('same', 1)]);
+      await a.waitFor(1);
+      await b.waitFor(1);
+      expect(a.events[0]).toBe(b.events[0]);
+    });
+
+    it('should let a take(n) consumer finish without leaking', async () => {
+      const broker = await make();
+      const before = broker.stats().subscriptions;
+      const done = firstValueFrom(broker.subscribe([f('take')]).pipe(take(2), toArray()));
+      await settle(broker);
+      await broker.publish([ev('take', 1), ev('take', 2), ev('take', 3)]);
+      expect(await done).toHaveLength(2);
+      await sleep(50);
+      expect(broker.stats().subscriptions).toBe(before);
+    });
+  });
+}
+
+/** Gives an adapter time to make a subscription live (a no-op round trip for in-memory). */
+async function settle(broker: Broker): Promise<void> {
+  await broker.ping();
+  await sleep(20);
+}
+
+/** A well-formed cursor far ahead of anything issued (same syntax, larger sequence). */
+function bumpCursor(cursor: string): string {
+  return cursor.replace(/\d+$/, (d) => String(Number(d) + 1_000_000));
+}

@@ -1,0 +1,2 @@
+export { describeBrokerContract } from './broker.contract';
+export type { BrokerFactory, ContractBrokerOptions } from './broker.contract';

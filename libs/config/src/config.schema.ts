@@ -1,0 +1,104 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max);
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Comma-separated list; blanks are dropped. */
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/**
+ * Every environment variable Herald reads (CONTRACT section 6), with its default.
+ * `.env.example` lists exactly these keys; a test keeps the two equal.
+ */
+export const configSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  BROKER: z.enum(['memory', 'redis']).default('memory'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
+    .default('redis://127.0.0.1:6379'),
+  INGEST_STREAM: z.string().min(1).default('herald:ingest'),
+  HISTORY_SIZE: int(1, 1_000_000).default(1000),
+  HISTORY_TTL_S: int(1).default(3600),
+  JWT_SECRET: optionalText,
+  JWT_PUBLIC_KEY: optionalText,
+  JWT_ALGORITHMS: list.default(['HS256']),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  JWT_PERMISSIONS_CLAIM: z.string().min(1).default('herald'),
+  AUTH_COOKIE_NAME: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a valid cookie name')
+    .default('herald_token'),
+  AUTH_QUERY_TOKEN: bool.default(true),
+  ANONYMOUS_TOPICS: list.default([]),
+  CORS_ORIGINS: list.default([]),
+  HEARTBEAT_MS: int(100, 3_600_000).default(15000),
+  RETRY_MS: int(0, 3_600_000).default(3000),
+  TOKEN_EXPIRY_WARNING_MS: int(0).default(30000),
+  MAX_CONNECTIONS: int(1).default(10000),
+  MAX_CONNECTIONS_PER_USER: int(1).default(16),
+  MAX_CONNECTIONS_PER_IP: int(1).default(64),
+  MAX_TOPICS_PER_CONNECTION: int(1, 1024).default(32),
+  MAX_EVENT_BYTES: int(16, 16 * 1024 * 1024).default(65536),
+  MAX_BUFFERED_BYTES: int(1024).default(1048576),
+  CONNECT_RATE_PER_S: z.coerce.number().positive().default(10),
+  CONNECT_BURST: int(1).default(50),
+  PUBLISH_RATE_PER_S: z.coerce.number().positive().default(1000),
+  PUBLISH_BURST: int(1).default(2000),
+  SHED_MODE: z.enum(['retry', 'status']).default('retry'),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(30000),
+  COMPRESSION: z.enum(['off', 'gzip']).default('off'),
+  BATCH_LINGER_MS: int(0, 1000).default(0),
+  TLS_CERT_FILE: optionalText,
+  TLS_KEY_FILE: optionalText,
+  REQUIRE_HTTPS: bool.default(false),
+  TRUST_PROXY: z.string().default('false'),
+  HSTS_MAX_AGE_S: int(0).default(31536000),
+  REDACT_KEYS: list.default([
+    'password',
+    'secret',
+    'token',
+    'authorization',
+    'api_key',
+    'credit_card',
+    'card_number',
+    'cvv',
+    'ssn',
+  ]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  METRICS_TOKEN: optionalText,
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9._:-]')
+    .default(
+      () =>
+        `${hostname()
+          .replace(/[^A-Za-z0-9._:-]/g, '-')
+          .slice(0, 48)}-${process.pid}`,
+    ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
+});
+
+/** Herald's validated configuration values. */
+export type HeraldConfigValues = z.output<typeof configSchema>;
+
+/** The keys of the schema, in declaration order. */
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof HeraldConfigValues)[];

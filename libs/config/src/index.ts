@@ -1,0 +1,6 @@
+export { CONFIG_KEYS, configSchema } from './config.schema';
+export type { HeraldConfigValues } from './config.schema';
+export { ConfigModule } from './config.module';
+export type { ConfigModuleOptions } from './config.module';
+export { ConfigValidationError, HeraldConfig } from './herald.config';
+export type { Environment } from './herald.config';

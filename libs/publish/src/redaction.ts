@@ -1,0 +1,14 @@
+/** Placeholder written instead of a sensitive value. */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Serializes `value` as JSON, replacing the value of every key in `keys` (lower-case, matched
+ * case-insensitively, at any depth, inside arrays too) with {@link REDACTED}.
+ */
+export function serializeRedacted(value: unknown, keys: ReadonlySet<string>): string {
+  if (keys.size === 0) return JSON.stringify(value);
+  return JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+    if (key !== '' && !Array.isArray(this) && keys.has(key.toLowerCase())) return REDACTED;
+    return v;
+  });
+}

@@ -1,0 +1,19 @@
+/** Options of {@link StreamsModule}. */
+export interface StreamsModuleOptions {
+  /** Heartbeat comment period (HEARTBEAT_MS). */
+  readonly heartbeatMs: number;
+  /** `retry:` hint sent on open (RETRY_MS). */
+  readonly retryMs: number;
+  /** Unsent bytes past which a connection is closed as a slow consumer (MAX_BUFFERED_BYTES). */
+  readonly maxBufferedBytes: number;
+  /** Topics and patterns per connection (MAX_TOPICS_PER_CONNECTION). */
+  readonly maxTopicsPerConnection: number;
+  /** `retry` answers transient refusals with a 200 shed stream, `status` with 429/503 (SHED_MODE). */
+  readonly shedMode: 'retry' | 'status';
+  /** Window over which drain spreads closes (SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs: number;
+  /** Extra time to coalesce writes per connection (BATCH_LINGER_MS); 0 flushes once per tick. */
+  readonly batchLingerMs: number;
+  /** This instance's id, reported in the registry (INSTANCE_ID). */
+  readonly instanceId: string;
+}

@@ -1,0 +1,184 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Broker, type BrokerReset } from '@herald/broker';
+import { ConnectionRegistry } from './connection.registry';
+import { respondShed, type ShedReason } from './shed.responder';
+import { SseConnection, type ConnectionMeta } from './sse.connection';
+import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
+import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
+import type { StreamsModuleOptions } from './streams.options';
+import type { SubscriptionRequest } from './subscription.request';
+import { WriteScheduler } from './write.scheduler';
+
+/** Target pace of drain closes; fewer streams drain faster than the grace window. */
+export const DRAIN_RATE_PER_S = 200;
+
+/** Identity of the client opening a stream. */
+export interface StreamClient {
+  readonly sub?: string;
+  readonly ip: string;
+}
+
+/**
+ * Opens SSE streams on raw responses, feeds them from the {@link Broker}, sends heartbeats from
+ * one shared timer, and drains them on shutdown.
+ */
+@Injectable()
+export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdown {
+  private readonly logger = new Logger(StreamsService.name);
+  private readonly scheduler: WriteScheduler;
+  private readonly heartbeat: NodeJS.Timeout;
+  private drainPromise: Promise<void> | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    readonly registry: ConnectionRegistry,
+    @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
+  ) {
+    this.scheduler = new WriteScheduler(options.batchLingerMs);
+    const period = Math.max(50, Math.floor(options.heartbeatMs / 2));
+    this.heartbeat = setInterval(() => this.beat(period), period);
+    this.heartbeat.unref();
+  }
+
+  /** True once drain has begun: new streams are shed and readiness fails. */
+  get draining(): boolean {
+    return this.drainPromise !== undefined;
+  }
+
+  /**
+   * Opens a stream on `res`: headers and `retry:` at once, then replay (if a cursor was given)
+   * and live events. Sheds the request instead while draining.
+   * @returns the connection, or `undefined` when the request was shed.
+   */
+  open(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: SubscriptionRequest,
+    client: StreamClient,
+  ): SseConnection | undefined {
+    if (this.draining) {
+      this.shed(req, res, 'draining', request.cursor);
+      return undefined;
+    }
+    const meta: ConnectionMeta = {
+      sub: client.sub,
+      ip: client.ip,
+      topics: request.filters.map((f) => f.raw),
+    };
+    const connection = new SseConnection(
+      res,
+      meta,
+      request.cursor ?? this.broker.nowCursor(),
+      this.scheduler,
+      this.options.maxBufferedBytes,
+    );
+    connection.open(this.options.retryMs);
+    this.registry.add(connection);
+    const source = this.broker.subscribe(
+      request.filters,
+      request.cursor === undefined ? {} : { cursor: request.cursor },
+    );
+    connection.attach(
+      source.subscribe({
+        next: (message) => {
+          if (message.kind === 'event') connection.deliver(message);
+          else this.reset(connection, message);
+        },
+        error: (err: unknown) => {
+          this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
+          connection.end('broker');
+        },
+        complete: () => connection.end('broker'),
+      }),
+    );
+    return connection;
+  }
+
+  /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
+  shed(req: IncomingMessage, res: ServerResponse, reason: ShedReason, cursor?: string): void {
+    const retryAfterMs = jitter(this.options.retryMs, this.options.retryMs);
+    respondShed(
+      req,
+      res,
+      this.options.shedMode,
+      reason,
+      retryAfterMs,
+      cursor ?? this.broker.nowCursor(),
+    );
+  }
+
+  /**
+   * Stops taking streams and closes every open one with `herald.drain` and a jittered `retry:`.
+   * Closes are spread at about {@link DRAIN_RATE_PER_S} per second, within 90% of
+   * SHUTDOWN_GRACE_MS, so the reconnect wave reaches the other instances smoothly.
+   */
+  drain(): Promise<void> {
+    const count = this.registry.size;
+    const window = Math.floor(this.options.shutdownGraceMs * 0.9);
+    this.drainPromise ??= this.drainAll(Math.min(window, (count * 1000) / DRAIN_RATE_PER_S));
+    return this.drainPromise;
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  /** Closes whatever is still open (e.g. `app.close()` without a drain) so shutdown never hangs. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.drainPromise ??= this.drainAll(0);
+    await this.drainPromise;
+  }
+
+  private async drainAll(spreadMs: number): Promise<void> {
+    const connections = [...this.registry.values()];
+    if (connections.length > 0) {
+      this.logger.log(`draining ${connections.length} streams over ${spreadMs} ms`);
+    }
+    await Promise.all(
+      connections.map(
+        (connection) =>
+          new Promise<void>((resolve) => {
+            const close = () => {
+              this.closeForDrain(connection);
+              resolve();
+            };
+            if (spreadMs <= 0) close();
+            else setTimeout(close, Math.random() * spreadMs);
+          }),
+      ),
+    );
+  }
+
+  private closeForDrain(connection: SseConnection): void {
+    if (connection.closed) return;
+    const retryMs = jitter(this.options.retryMs, this.options.retryMs);
+    connection.end(
+      'drain',
+      frameEvent(
+        connection.cursor,
+        'herald.drain',
+        JSON.stringify({ reason: 'shutdown', retryAfterMs: retryMs }),
+        retryMs,
+      ),
+    );
+  }
+
+  private reset(connection: SseConnection, reset: BrokerReset): void {
+    connection.cursor = reset.cursor;
+    connection.sendControl('herald.reset', { reason: reset.reason });
+  }
+
+  private beat(period: number): void {
+    const due = Date.now() - period;
+    for (const connection of this.registry.values()) {
+      if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { parseTopicFilter, TopicSyntaxError, type TopicFilter } from '@herald/topics';
+import { isValidEventId } from './sse.frame';
+
+/** A validated subscribe request. */
+export interface SubscriptionRequest {
+  readonly filters: readonly TopicFilter[];
+  /** Resume cursor from `Last-Event-ID` (wins) or `?lastEventId=`. */
+  readonly cursor: string | undefined;
+}
+
+/** Error codes of a refused subscribe request (all map to 400). */
+export enum SubscriptionErrorCode {
+  NoTopic = 'no-topic',
+  TooManyTopics = 'too-many-topics',
+  BadTopic = 'bad-topic',
+  MalformedCursor = 'malformed-cursor',
+}
+
+/** A subscribe request the gateway refuses before the stream opens. */
+export class SubscriptionRequestError extends Error {
+  constructor(
+    readonly code: SubscriptionErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SubscriptionRequestError';
+  }
+}
+
+/** Raw inputs of a subscribe request. */
+export interface RawSubscription {
+  readonly topics: readonly string[];
+  readonly headerCursor: string | undefined;
+  readonly queryCursor: string | undefined;
+}
+
+/**
+ * Validates topics (1..`maxTopics`, CONTRACT section 4) and the cursor (syntax checked by
+ * `isWellFormedCursor`, the broker's). Duplicate topics are collapsed.
+ * @throws SubscriptionRequestError
+ */
+export function parseSubscription(
+  raw: RawSubscription,
+  maxTopics: number,
+  isWellFormedCursor: (cursor: string) => boolean,
+): SubscriptionRequest {
+  if (raw.topics.length === 0) {
+    throw new SubscriptionRequestError(
+      SubscriptionErrorCode.NoTopic,
+      'at least one topic is required (?topic=...)',
+    );
+  }
+  const unique = [...new Set(raw.topics)];
+  if (unique.length > maxTopics) {
+    throw new SubscriptionRequestError(
+      SubscriptionErrorCode.TooManyTopics,
+      `too many topics: ${unique.length} (at most ${maxTopics})`,
+    );
+  }
+  const filters: TopicFilter[] = [];
+  for (const topic of unique) {
+    try {
+      filters.push(parseTopicFilter(topic));
+    } catch (err) {
+      if (err instanceof TopicSyntaxError) {
+        throw new SubscriptionRequestError(SubscriptionErrorCode.BadTopic, err.message);
+      }
+      throw err;
+    }
+  }
+  const header = raw.headerCursor?.trim();
+  const cursor = header ? header : raw.queryCursor?.trim() || undefined;
+  if (cursor !== undefined && (!isValidEventId(cursor) || !isWellFormedCursor(cursor))) {
+    throw new SubscriptionRequestError(
+      SubscriptionErrorCode.MalformedCursor,
+      'malformed Last-Event-ID: not a cursor issued by this gateway',
+    );
+  }
+  return { filters, cursor };
+}

@@ -1,0 +1,10 @@
+export {
+  MAX_TOPIC_LENGTH,
+  TopicSyntaxError,
+  filterCovers,
+  filterMatches,
+  isTopicSegment,
+  parseTopicFilter,
+} from './topic.filter';
+export type { TopicFilter } from './topic.filter';
+export { TopicIndex } from './topic.index';

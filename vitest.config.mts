@@ -1,0 +1,40 @@
+import { resolve } from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+
+/** Aliases mirror tsconfig `paths` so specs import libs the way the app does. */
+const alias = {
+  '@herald/broker/testing': resolve(root, 'libs/broker/src/testing/index.ts'),
+  '@herald/config': resolve(root, 'libs/config/src/index.ts'),
+  '@herald/topics': resolve(root, 'libs/topics/src/index.ts'),
+  '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
+  '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
+  '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
+};
+
+export default defineConfig({
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: { alias },
+  test: {
+    globals: false,
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
