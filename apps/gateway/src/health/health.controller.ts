@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@herald/broker';
 import { StreamsHealthIndicator } from '@herald/streams';
+import { EventLoopHealthIndicator } from '@herald/telemetry';
 
 /** Probes (CONTRACT section 5). */
 @Controller('health')
@@ -10,6 +11,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly broker: BrokerHealthIndicator,
     private readonly streams: StreamsHealthIndicator,
+    private readonly eventLoop: EventLoopHealthIndicator,
   ) {}
 
   /** 200 while the process serves; checks no dependency. */
@@ -18,10 +20,17 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 when the broker answers and the instance is not draining; 503 otherwise. */
+  /**
+   * 200 when the broker answers, the instance is not draining and the event loop keeps up
+   * (p99 delay under the threshold); 503 otherwise.
+   */
   @Get(['ready', ''])
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.broker.check(), () => this.streams.check()]);
+    return this.health.check([
+      () => this.broker.check(),
+      () => this.streams.check(),
+      () => this.eventLoop.check(),
+    ]);
   }
 }
