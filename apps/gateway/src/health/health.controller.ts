@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@herald/broker';
 import { StreamsHealthIndicator } from '@herald/streams';
@@ -26,11 +27,18 @@ export class HealthController {
    */
   @Get(['ready', ''])
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.broker.check(),
-      () => this.streams.check(),
-      () => this.eventLoop.check(),
-    ]);
+  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.broker.check(),
+        () => this.streams.check(),
+        () => this.eventLoop.check(),
+      ]);
+    } catch (err) {
+      // Keep terminus' body ({status, info, error, details}) on 503 for operators.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      res.status(503).setHeader('Cache-Control', 'no-store');
+      return err.getResponse() as HealthCheckResult;
+    }
   }
 }

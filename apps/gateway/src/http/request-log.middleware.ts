@@ -48,7 +48,7 @@ export function requestLogMiddleware(deps: RequestLogDeps) {
         metrics.connectionsOpened.inc({ result: 'refused' });
       }
       const quiet = route === 'health' || route === 'metrics';
-      const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
+      const level = quiet ? 'debug' : status >= 500 ? 'error' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
