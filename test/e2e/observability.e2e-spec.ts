@@ -67,7 +67,7 @@ describe('Observability', () => {
         expect(text).toContain(`# TYPE ${name} `);
       }
       expect(text).toMatch(/# TYPE herald_delivery_latency_seconds histogram/);
-      expect(text).toMatch(/herald_broker_up\{instance="[^"]+"\} 1/);
+      expect(text).toMatch(/herald_broker_up\{instance_id="[^"]+"\} 1/);
     });
 
     it('should move every contract metric through subscribe, publish, resume, refusal, slow consumer and shed', async () => {

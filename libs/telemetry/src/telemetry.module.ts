@@ -21,7 +21,7 @@ import type { TelemetryModuleOptions } from './telemetry.options';
       useFactory: (o: TelemetryModuleOptions) =>
         new HeraldMetrics({
           defaultMetrics: o.defaultMetrics,
-          defaultLabels: { instance: o.instanceId },
+          defaultLabels: { instance_id: o.instanceId },
           maxConnections: o.maxConnections,
         }),
       inject: [TELEMETRY_MODULE_OPTIONS],
