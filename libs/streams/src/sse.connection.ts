@@ -133,7 +133,7 @@ export class SseConnection implements Flushable {
     this.queued = 0;
     this.write(out);
     if (this.firstQueued !== undefined) {
-      this.observer.flushed(this.queuedEvents, this.firstQueued, this.lastWriteAt);
+      this.observer.flushed(this, this.queuedEvents, this.firstQueued, this.lastWriteAt);
       this.queuedEvents = 0;
       this.firstQueued = undefined;
     }

@@ -24,10 +24,15 @@ export abstract class StreamsObserver {
   replayed(_connection: SseConnection, _outcome: ReplayOutcome, _first?: BrokerEvent): void {}
 
   /**
-   * One socket write carried `events` broker events; `oldest` is the first of them (the same
-   * object for every subscriber of a fan-out), `writtenAt` the write time (epoch ms).
+   * One socket write of `connection` carried `events` broker events; `oldest` is the first of
+   * them (the same object for every subscriber of a fan-out), `writtenAt` the write time (epoch ms).
    */
-  flushed(_events: number, _oldest: BrokerEvent, _writtenAt: number): void {}
+  flushed(
+    _connection: SseConnection,
+    _events: number,
+    _oldest: BrokerEvent,
+    _writtenAt: number,
+  ): void {}
 }
 
 /** The default observer: observes nothing. */

@@ -18,6 +18,8 @@ import { HeraldMetrics, HeraldTracing } from '@herald/telemetry';
  * `herald.deliver` span) and the others, written in the same tick, only add to the delivered
  * count. The cost per subscriber is one integer addition and one comparison, whatever the
  * fan-out; the histogram counts events as seen by this instance, not event x subscriber pairs.
+ * Replayed events (published before the stream opened) are not latency samples: a resume after
+ * an hour would otherwise read as an hour of delivery latency.
  */
 @Injectable()
 export class StreamsTelemetry extends StreamsObserver {
@@ -71,9 +73,14 @@ export class StreamsTelemetry extends StreamsObserver {
     }
   }
 
-  override flushed(events: number, oldest: BrokerEvent, writtenAt: number): void {
+  override flushed(
+    connection: SseConnection,
+    events: number,
+    oldest: BrokerEvent,
+    writtenAt: number,
+  ): void {
     this.metrics.deliveredPending += events;
-    if (oldest === this.lastObserved) return;
+    if (oldest === this.lastObserved || oldest.publishedAt < connection.connectedAt) return;
     this.lastObserved = oldest;
     const latencyMs = Math.max(0, writtenAt - oldest.publishedAt);
     this.metrics.deliveryLatency.observe(latencyMs / 1000);
