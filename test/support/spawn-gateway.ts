@@ -37,7 +37,7 @@ export async function spawnGateway(
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), timeoutMs);
     const poll = setInterval(() => {
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      const m = /listening on (https?:\/\/[^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         clearInterval(poll);

@@ -2,6 +2,7 @@ import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
+import type { TelemetryModuleOptions } from '@herald/telemetry';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -34,4 +35,20 @@ export function publishOptions(config: HeraldConfig): PublishModuleOptions {
 /** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
 export function maxPublishBodyBytes(config: HeraldConfig): number {
   return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
+}
+
+/** Readiness fails while the event loop's p99 delay stays above this. */
+export const EVENT_LOOP_DELAY_THRESHOLD_MS = 1000;
+
+export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
+  const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return {
+    instanceId: config.INSTANCE_ID,
+    maxConnections: config.MAX_CONNECTIONS,
+    tracing:
+      endpoint === undefined
+        ? { driver: 'off' }
+        : { driver: 'otlp', endpoint, instanceId: config.INSTANCE_ID },
+    eventLoopDelayThresholdMs: EVENT_LOOP_DELAY_THRESHOLD_MS,
+  };
 }

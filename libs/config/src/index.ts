@@ -4,3 +4,5 @@ export { ConfigModule } from './config.module';
 export type { ConfigModuleOptions } from './config.module';
 export { ConfigValidationError, HeraldConfig } from './herald.config';
 export type { Environment } from './herald.config';
+export { TRUST_PROXY_RANGES, parseTrustProxy } from './trust-proxy';
+export type { TrustProxySetting } from './trust-proxy';

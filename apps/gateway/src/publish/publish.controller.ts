@@ -1,5 +1,6 @@
 import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { PublishService } from '@herald/publish';
+import { isTraceparent } from '@herald/telemetry';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
 
 /** `POST /events` response: one id, or one per event of a batch. */
@@ -16,8 +17,12 @@ export class PublishController {
   async publish(
     @RawRequest(JsonBodyPipe) body: unknown,
     @Headers('idempotency-key') idempotencyKey?: string,
+    @Headers('traceparent') traceparent?: string,
   ): Promise<PublishResponse> {
-    const outcome = await this.publisher.publish(body, { idempotencyKey });
+    const outcome = await this.publisher.publish(body, {
+      idempotencyKey,
+      traceparent: isTraceparent(traceparent) ? traceparent : undefined,
+    });
     return outcome.batch ? { ids: outcome.ids } : { id: outcome.ids[0] };
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { StreamsService, type SubscriptionRequest } from '@herald/streams';
+import { requestContext } from '@herald/telemetry';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
 import { SubscriptionRequestPipe } from './subscription-request.pipe';
@@ -17,6 +18,9 @@ export class EventsController {
     @Res() res: ServerResponse,
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
   ): void {
-    this.streams.open(req, res, request, { ip: clientIp(req) });
+    this.streams.open(req, res, request, {
+      ip: clientIp(req),
+      requestId: requestContext.getStore()?.requestId,
+    });
   }
 }
