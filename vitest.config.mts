@@ -12,6 +12,7 @@ const alias = {
   '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
+  '@herald/client': resolve(root, 'libs/client/src/index.ts'),
 };
 
 export default defineConfig({
@@ -33,6 +34,17 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
           fileParallelism: false,
+        },
+      },
+      {
+        // Real headless Chromium (test/support/browser.ts); runs after the other projects so the
+        // browser does not compete with them for the CPU.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/*.browser-spec.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
