@@ -233,13 +233,22 @@ async function publish(): Promise<void> {
       body: JSON.stringify(count === 1 ? events[0] : { events }),
     });
     const text = await res.text();
-    $('pubres').textContent =
-      `${res.status} ${text.length > 120 ? `${text.slice(0, 120)}…` : text}`;
-    $('pubres').classList.toggle('bad', res.status !== 202);
-    if (res.status !== 202) {
-      // Nothing was published: give the numbers back so the gap check stays honest.
-      for (const e of events) sequences.set(`${topic} ${type}`, e.data.demo.seq - 1);
+    if (res.status === 202) {
+      const body = JSON.parse(text) as { id?: string; ids?: string[] };
+      $('pubres').textContent = body.ids
+        ? `202 accepted: ${body.ids.length} events, last id ${body.ids.at(-1) ?? ''}`
+        : `202 accepted: id ${body.id ?? ''}`;
+    } else {
+      $('pubres').textContent =
+        `${res.status} ${text.length > 160 ? `${text.slice(0, 160)}…` : text}`;
+      // Nothing was published: give the numbers back (unless a later publish took more) so
+      // the gap check stays honest.
+      const key = `${topic} ${type}`;
+      if (sequences.get(key) === events[events.length - 1].data.demo.seq) {
+        sequences.set(key, events[0].data.demo.seq - 1);
+      }
     }
+    $('pubres').classList.toggle('bad', res.status !== 202);
   } catch (error: unknown) {
     $('pubres').textContent = `publish failed: ${String(error)}`;
   }
