@@ -161,12 +161,15 @@ describe.skipIf(!chromiumAvailable())('Native EventSource in Chromium', () => {
       for (let i = 1; i < sheds.length; i++) {
         const hint = (JSON.parse(sheds[i - 1].data) as { retryAfterMs: number }).retryAfterMs;
         expect(hint).toBeGreaterThanOrEqual(retryMs);
-        // The next attempt comes no earlier than the hint (timer granularity aside).
-        expect(sheds[i].at - sheds[i - 1].at).toBeGreaterThanOrEqual(hint - 5);
+        // The next attempt comes no earlier than the hint (minus task-scheduling slack): the
+        // browser neither retried at once nor fell back to its 3 s default.
+        expect(sheds[i].at - sheds[i - 1].at).toBeGreaterThanOrEqual(hint - 50);
       }
       expect(JSON.parse(sheds[0].data)).toMatchObject({ reason: 'draining' });
       expect(probe.errors.every((e) => e.readyState === CONNECTING)).toBe(true);
-      expect(probe.opens).toBe(sheds.length); // each shed is a 200: onopen, event, close
+      // Each shed is a 200 (onopen, event, close); a next attempt may have opened already.
+      expect(probe.opens - sheds.length).toBeGreaterThanOrEqual(0);
+      expect(probe.opens - sheds.length).toBeLessThanOrEqual(1);
 
       // Capacity returns on the same address: the browser's next retry gets a live stream.
       await shedding.app.close();

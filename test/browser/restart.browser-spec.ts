@@ -85,9 +85,10 @@ describe.skipIf(!chromiumAvailable())('Server restart seen from Chromium (memory
       'herald.reset in the page',
       15_000,
     );
-    const types = probe.events.map((e) => e.type);
-    expect(types).toEqual(['message', 'herald.drain', 'herald.reset']);
-    const reset = probe.events[2];
+    // A reconnect that reaches the old process while it is still exiting is shed: allowed.
+    const events = probe.events.filter((e) => e.type !== 'herald.shed');
+    expect(events.map((e) => e.type)).toEqual(['message', 'herald.drain', 'herald.reset']);
+    const reset = events[2];
     expect(JSON.parse(reset.data)).toEqual({ reason: 'unknown-cursor' });
     await waitFor(async () => (await helperLog(page)).resets.length === 1, 'helper onReset');
     expect((await helperLog(page)).resets).toEqual(['unknown-cursor']);
@@ -103,6 +104,11 @@ describe.skipIf(!chromiumAvailable())('Server restart seen from Chromium (memory
     );
     const log = await helperLog(page);
     expect(log.ids).toEqual([before.body.id, after.body.id]);
-    expect(log.states).toEqual(['connecting', 'open', 'draining', 'open']);
+    expect(log.states.filter((s) => s !== 'shed')).toEqual([
+      'connecting',
+      'open',
+      'draining',
+      'open',
+    ]);
   });
 });
