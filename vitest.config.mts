@@ -37,8 +37,8 @@ export default defineConfig({
         },
       },
       {
-        // Real headless Chromium (test/support/browser.ts); runs after the other projects so the
-        // browser does not compete with them for the CPU.
+        // Real headless Chromium (test/support/browser.ts). Its own group (groupOrder): Vitest runs
+        // groups one after another, so the browser never competes with the other projects.
         extends: true,
         test: {
           name: 'browser',
