@@ -18,7 +18,9 @@ export interface SpawnedGateway {
 
 /**
  * Spawns `node dist/apps/gateway/src/main.js` on a random loopback port and waits for it to
- * listen. Requires `npm run build` (done by `npm test`).
+ * listen. Pass `PORT` in `env` to take a given port instead, e.g. to restart a gateway on the
+ * address its clients know (`{ PORT: new URL(old.url).port }`). Requires `npm run build` (done by
+ * `npm test`).
  */
 export async function spawnGateway(
   env: Record<string, string> = {},
