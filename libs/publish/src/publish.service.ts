@@ -14,6 +14,11 @@ export interface PublishContext {
   /** Idempotency-Key header value (<= 128 printable ASCII characters). */
   readonly idempotencyKey?: string;
   readonly traceparent?: string;
+  /**
+   * Called with the validated events' topics before anything is published; throw to refuse
+   * (e.g. a publisher without a grant for one of them): then nothing is published.
+   */
+  readonly authorize?: (topics: readonly string[]) => void | Promise<void>;
 }
 
 /** Result of {@link PublishService.publish}; `batch` tells `{id}` from `{ids}`. */
@@ -51,6 +56,7 @@ export class PublishService {
    */
   async publish(body: unknown, context: PublishContext = {}): Promise<PublishOutcome> {
     const { events, batch } = this.validate(body);
+    await context.authorize?.(events.map((e) => e.topic));
     const key = this.scopedKey(context);
     const result = await this.broker.publish(events, {
       idempotencyKey: key,

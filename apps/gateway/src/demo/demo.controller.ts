@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { Public } from '@herald/auth';
 
 /** Finds `apps/gateway/public` from source (tests) or from `dist/` (npm start). */
 function publicDir(): string {
@@ -21,6 +22,7 @@ const TYPES: Record<string, string> = {
 
 /** `GET /` and its script: the demo page (CONTRACT section 5). Files are read once at boot. */
 @Controller()
+@Public()
 export class DemoController {
   private readonly files = new Map<string, { body: Buffer; type: string }>(
     ['index.html', 'demo.js'].map((name) => [

@@ -2,9 +2,11 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@herald/broker';
 import { StreamsHealthIndicator } from '@herald/streams';
+import { Public } from '@herald/auth';
 
 /** Probes (CONTRACT section 5). */
 @Controller('health')
+@Public()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
