@@ -46,10 +46,7 @@ export class HeraldJwtStrategy extends PassportStrategy(JwtStrategy, 'herald-jwt
   private readonly claim: string;
   private readonly anonymous;
 
-  constructor(
-    verifier: TokenVerifier,
-    @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions,
-  ) {
+  constructor(verifier: TokenVerifier, @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
     super({
       jwtFromRequest: (req: IncomingMessage) =>
         extractToken(req, options.cookieName, options.queryToken)?.token ?? null,

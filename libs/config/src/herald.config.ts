@@ -119,9 +119,7 @@ function authProblems(c: HeraldConfigValues): string[] {
     }
     const asymmetric = c.JWT_ALGORITHMS.filter((a) => !HMAC_ALGORITHMS.has(a));
     if (asymmetric.length > 0) {
-      problems.push(
-        `JWT_ALGORITHMS: ${asymmetric.join(', ')} need JWT_PUBLIC_KEY, not JWT_SECRET`,
-      );
+      problems.push(`JWT_ALGORITHMS: ${asymmetric.join(', ')} need JWT_PUBLIC_KEY, not JWT_SECRET`);
     }
   }
   if (pem !== undefined) {
