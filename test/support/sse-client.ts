@@ -112,7 +112,9 @@ export async function publish(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const auth = Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')
+  const auth: Record<string, string> = Object.keys(headers).some(
+    (k) => k.toLowerCase() === 'authorization',
+  )
     ? {}
     : { Authorization: `Bearer ${PUBLISHER_TOKEN}` };
   const sent = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));

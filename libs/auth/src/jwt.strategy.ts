@@ -70,7 +70,7 @@ export class HeraldJwtStrategy extends PassportStrategy(JwtStrategy, 'herald-jwt
     const sub = typeof payload.sub === 'string' && payload.sub.length > 0 ? payload.sub : undefined;
     const raw = payload[this.claim];
     const grants: GrantsClaim =
-      raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as GrantsClaim) : {};
+      raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {};
     return {
       sub,
       anonymous: false,

@@ -34,7 +34,7 @@ export class RouteAccessAuditor implements OnApplicationBootstrap {
       const type = wrapper.metatype as (new (...args: never[]) => object) | null;
       if (!type || typeof type !== 'function') continue;
       const base = normalize(Reflect.getMetadata(PATH_METADATA, type));
-      for (const name of this.scanner.getAllMethodNames(type.prototype)) {
+      for (const name of this.scanner.getAllMethodNames(type.prototype as object)) {
         const handler = (type.prototype as Record<string, unknown>)[name];
         if (typeof handler !== 'function') continue;
         const paths: unknown = Reflect.getMetadata(PATH_METADATA, handler);
