@@ -58,7 +58,7 @@ describe('Auth: origins (RELIABILITY 14)', () => {
     'https://app.example.com:443',
     'null',
   ])('should refuse Origin %s with 403 and no CORS grant', async (origin) => {
-    for (const init of [
+    for (const init of <RequestInit[]>[
       { headers: { Origin: origin } },
       {
         method: 'OPTIONS',
