@@ -1,5 +1,12 @@
 const $ = (id) => document.getElementById(id);
 let source;
+let token;
+
+// Development only: GET /dev/token (absent in production, where the demo runs without a token).
+async function refreshToken() {
+  const res = await fetch('/dev/token?role=publisher&topics=**').catch(() => undefined);
+  token = res?.ok ? (await res.json()).token : undefined;
+}
 
 function show(state) {
   $('state').textContent = state;
@@ -17,9 +24,11 @@ function row(e) {
   $('log').prepend(tr);
 }
 
-function connect() {
+async function connect() {
   source?.close();
+  await refreshToken();
   const params = new URLSearchParams();
+  if (token) params.set('access_token', token);
   for (const t of $('topics')
     .value.split(',')
     .map((s) => s.trim())
@@ -35,6 +44,7 @@ function connect() {
       row(e);
       if (type === 'herald.reset') show('reset');
       if (type === 'herald.shed') show('shed');
+      if (type === 'herald.token-expiring') void connect();
     });
   }
   const known = new Set(['message']);
@@ -50,7 +60,7 @@ function connect() {
 
 $('sub').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  connect();
+  void connect();
 });
 $('close').addEventListener('click', () => {
   source?.close();
@@ -68,9 +78,12 @@ $('pub').addEventListener('submit', async (ev) => {
   window.heraldListen?.($('ptype').value);
   const res = await fetch('/events', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ topic: $('ptopic').value, type: $('ptype').value, data }),
   });
   $('pubres').textContent = `${res.status} ${await res.text()}`;
 });
-connect();
+void connect();
