@@ -32,6 +32,17 @@ export class TopicPermissionPolicy {
   }
 
   /**
+   * A stream may not start on a token already past `exp` (accepted within the clock skew for
+   * single requests): it would end at once and an EventSource would loop reconnecting.
+   * @throws AuthError `invalid-token` (401).
+   */
+  static assertStreamable(principal: Principal, now = Date.now()): void {
+    if (principal.expiresAt !== undefined && principal.expiresAt <= now) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'token expired');
+    }
+  }
+
+  /**
    * @param topics concrete, already validated topics of the events to publish.
    * @throws AuthError `topic-not-permitted` (403) naming the first refused topic.
    */

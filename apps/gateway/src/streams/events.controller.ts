@@ -29,6 +29,7 @@ export class EventsController {
     @CurrentPrincipal() principal: Principal,
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
   ): void {
+    TopicPermissionPolicy.assertStreamable(principal);
     TopicPermissionPolicy.assertSubscribe(principal, request.filters);
     this.streams.open(req, res, request, {
       ip: clientIp(req),
