@@ -119,14 +119,25 @@ describe('Auth: token sources and expiry on open streams (RELIABILITY 11)', () =
     expect(stream.ended).toBe(true);
   });
 
-  it('should warn at once when the token is already inside the warning window', async () => {
-    const exp = Math.ceil(Date.now() / 1000) + 1;
-    const stream = await openStream(gw.url, '/events?topic=feed/soon', {
-      headers: bearer(reader(['feed/**'], { exp })),
+  it('should warn at once when the token expires within TOKEN_EXPIRY_WARNING_MS', async () => {
+    const early = await startTestGateway({
+      ANONYMOUS_TOPICS: '',
+      TOKEN_EXPIRY_WARNING_MS: '60000',
     });
-    streams.push(stream);
-    await stream.waitForEnd(10_000);
-    expect(stream.events.map((e) => e.event)).toEqual(['herald.token-expiring']);
+    try {
+      const exp = Math.ceil(Date.now() / 1000) + 3;
+      const stream = await openStream(early.url, '/events?topic=feed/soon', {
+        headers: bearer(reader(['feed/**'], { exp })),
+      });
+      streams.push(stream);
+      expect(stream.status).toBe(200);
+      await stream.waitForEvents(1);
+      expect(stream.ended).toBe(false);
+      await stream.waitForEnd(10_000);
+      expect(stream.events.map((e) => e.event)).toEqual(['herald.token-expiring']);
+    } finally {
+      await early.app.close();
+    }
   });
 
   it('should let anonymous streams and long-lived tokens stay open', async () => {
