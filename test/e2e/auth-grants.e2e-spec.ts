@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -154,6 +155,35 @@ describe('Auth: grants (RELIABILITY 13)', () => {
       await watcher.waitForEvents(1);
       await sleep(100);
       expect(watcher.dataEvents.map((e) => e.data)).toEqual(['6']);
+    });
+
+    it('should refuse an unauthenticated 100 MiB upload with 401 without reading it', async () => {
+      const status = await new Promise<number>((ok, fail) => {
+        const req = request(
+          `${gw.url}/events`,
+          { method: 'POST', headers: { 'Content-Type': 'application/json' } },
+          (res) => {
+            res.resume();
+            expect(res.headers.connection).toBe('close');
+            ok(res.statusCode ?? 0);
+            req.destroy();
+          },
+        );
+        req.on('error', () => undefined);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 100 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        req.write('{"topic":"a","data":"');
+        pump();
+        setTimeout(() => fail(new Error('no early 401')), 20_000);
+      });
+      expect(status).toBe(401);
     });
 
     it('should validate the body before authorizing topics (400 beats 403)', async () => {

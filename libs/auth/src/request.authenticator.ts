@@ -43,6 +43,20 @@ export class RequestAuthenticator {
     res: ServerResponse,
     optional: boolean,
   ): Promise<Principal> {
+    try {
+      return await this.authenticateOrThrow(req, res, optional);
+    } catch (err) {
+      // Refused before the body was read: close afterwards instead of draining an upload.
+      if (hasBody(req) && !res.headersSent) res.setHeader('Connection', 'close');
+      throw err;
+    }
+  }
+
+  private async authenticateOrThrow(
+    req: IncomingMessage,
+    res: ServerResponse,
+    optional: boolean,
+  ): Promise<Principal> {
     const found = extractToken(req, this.options.cookieName, this.options.queryToken);
     let principal: Principal;
     if (found === undefined) {
@@ -95,6 +109,11 @@ export class RequestAuthenticator {
       middleware(req, res, (err?: unknown) => reject(invalid(err)));
     });
   }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
 function invalid(info: unknown): AuthError {
