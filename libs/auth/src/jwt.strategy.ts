@@ -8,6 +8,7 @@ import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
 import { compileAnonymous, compileGrants, type GrantsClaim, type Principal } from './principal';
 import { extractToken } from './token.extractor';
+import type { TopicFilter } from '@herald/topics';
 import { TokenVerifier } from './token.verifier';
 
 type Verifier = (
@@ -44,7 +45,7 @@ strategyStatics.JwtVerifier = (token, key, options, callback) => {
 @Injectable()
 export class HeraldJwtStrategy extends PassportStrategy(JwtStrategy, 'herald-jwt') {
   private readonly claim: string;
-  private readonly anonymous;
+  private readonly anonymous: readonly TopicFilter[];
 
   constructor(verifier: TokenVerifier, @Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
     super({

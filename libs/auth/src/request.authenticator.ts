@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import passport from 'passport';
+import type { TopicFilter } from '@herald/topics';
 import { AuthError, AuthErrorCode } from './auth.errors';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
@@ -22,7 +23,7 @@ export type AuthenticatedRequest = IncomingMessage & { [PRINCIPAL]?: Principal }
 @Injectable()
 export class RequestAuthenticator {
   private readonly passport = new passport.Passport();
-  private readonly anonymousTopics;
+  private readonly anonymousTopics: readonly TopicFilter[];
 
   constructor(
     private readonly strategy: HeraldJwtStrategy,
