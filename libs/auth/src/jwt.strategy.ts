@@ -4,11 +4,11 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { JWTPayload } from 'jose';
 import passport from 'passport';
 import { Strategy as JwtStrategy } from 'passport-jwt';
+import type { TopicFilter } from '@herald/topics';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
 import { compileAnonymous, compileGrants, type GrantsClaim, type Principal } from './principal';
 import { extractToken } from './token.extractor';
-import type { TopicFilter } from '@herald/topics';
 import { TokenVerifier } from './token.verifier';
 
 type Verifier = (
