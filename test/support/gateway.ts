@@ -1,4 +1,4 @@
-import { startGateway, type Gateway } from '../../apps/gateway/src/bootstrap';
+import { startGateway, type Gateway, type GatewayOptions } from '../../apps/gateway/src/bootstrap';
 import { TEST_JWT_SECRET } from './tokens';
 
 /**
@@ -17,8 +17,11 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
 };
 
 /** Starts the real AppModule in-process on 127.0.0.1 with a random port. */
-export function startTestGateway(env: Record<string, string> = {}): Promise<Gateway> {
-  return startGateway({ ...TEST_ENV, ...env });
+export function startTestGateway(
+  env: Record<string, string> = {},
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  return startGateway({ ...TEST_ENV, ...env }, options);
 }
 
 export type { Gateway };

@@ -11,6 +11,7 @@ import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { EventsController } from './streams/events.controller';
@@ -24,6 +25,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
+        ObservabilityModule,
         BrokerModule.forRootAsync({
           isGlobal: true,
           inject: [HeraldConfig],

@@ -3,6 +3,7 @@ import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
+import type { TelemetryModuleOptions } from '@herald/telemetry';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -57,5 +58,21 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     anonymousTopics: config.ANONYMOUS_TOPICS,
     corsOrigins: config.CORS_ORIGINS,
     revocation: { driver: 'memory' },
+  };
+}
+
+/** Readiness fails while the event loop's p99 delay stays above this. */
+export const EVENT_LOOP_DELAY_THRESHOLD_MS = 1000;
+
+export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
+  const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return {
+    instanceId: config.INSTANCE_ID,
+    maxConnections: config.MAX_CONNECTIONS,
+    tracing:
+      endpoint === undefined
+        ? { driver: 'off' }
+        : { driver: 'otlp', endpoint, instanceId: config.INSTANCE_ID },
+    eventLoopDelayThresholdMs: EVENT_LOOP_DELAY_THRESHOLD_MS,
   };
 }

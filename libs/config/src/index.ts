@@ -9,3 +9,5 @@ export {
   parsePublicKeyPem,
 } from './herald.config';
 export type { Environment } from './herald.config';
+export { TRUST_PROXY_RANGES, parseTrustProxy } from './trust-proxy';
+export type { TrustProxySetting } from './trust-proxy';

@@ -4,6 +4,7 @@ import type { Subscription } from 'rxjs';
 import type { BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
+import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
 /** Why a stream ended. */
@@ -15,6 +16,8 @@ export interface ConnectionMeta {
   readonly sub?: string;
   readonly ip: string;
   readonly topics: readonly string[];
+  /** The opening request's id (X-Request-Id), for log lines. */
+  readonly requestId?: string;
 }
 
 /** A registry entry (CONTRACT section 5). */
@@ -58,6 +61,9 @@ export class SseConnection implements Flushable {
   private queued = 0;
   private subscription: Subscription | undefined;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
+  /** Broker events queued since the last flush, and the first of them (for the observer). */
+  private queuedEvents = 0;
+  private firstQueued: BrokerEvent | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -65,6 +71,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
+    private readonly observer: StreamsObserver = NOOP_OBSERVER,
   ) {
     this.cursor = cursor;
     res.once('close', () => this.finish('client'));
@@ -101,6 +108,8 @@ export class SseConnection implements Flushable {
     if (this.closed) return;
     this.cursor = event.id;
     this.send(frameOf(event));
+    if (this.closed) return;
+    if (this.queuedEvents++ === 0) this.firstQueued = event;
   }
 
   /** Queues a gateway event (`herald.*`) carrying the current cursor as its id. */
@@ -139,6 +148,11 @@ export class SseConnection implements Flushable {
     this.queue = [];
     this.queued = 0;
     this.write(out);
+    if (this.firstQueued !== undefined) {
+      this.observer.flushed(this, this.queuedEvents, this.firstQueued, this.lastWriteAt);
+      this.queuedEvents = 0;
+      this.firstQueued = undefined;
+    }
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
@@ -182,8 +196,13 @@ export class SseConnection implements Flushable {
     this.closeReason = reason;
     this.queue = [];
     this.queued = 0;
+    this.queuedEvents = 0;
+    this.firstQueued = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const hook of this.closeHooks.splice(0)) hook(reason);
+    this.observer.closed(this, reason);
   }
 }
+
+const NOOP_OBSERVER = new NoopStreamsObserver();

@@ -3,15 +3,17 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { Broker, type BrokerReset } from '@herald/broker';
+import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
 import { respondShed, type ShedReason } from './shed.responder';
 import { SseConnection, type ConnectionMeta } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
+import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import type { SubscriptionRequest } from './subscription.request';
 import { WriteScheduler } from './write.scheduler';
@@ -29,6 +31,8 @@ export interface StreamClient {
    * nothing is written after it. Undefined: the stream never expires (anonymous clients).
    */
   readonly expiresAt?: number;
+  /** The request's id (X-Request-Id), for the connection's log lines. */
+  readonly requestId?: string;
 }
 
 /**
@@ -41,12 +45,15 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   private readonly scheduler: WriteScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private drainPromise: Promise<void> | undefined;
+  private readonly observer: StreamsObserver;
 
   constructor(
     private readonly broker: Broker,
     readonly registry: ConnectionRegistry,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
+    @Optional() observer?: StreamsObserver,
   ) {
+    this.observer = observer ?? new NoopStreamsObserver();
     this.scheduler = new WriteScheduler(options.batchLingerMs);
     const period = Math.max(50, Math.floor(options.heartbeatMs / 2));
     this.heartbeat = setInterval(() => this.beat(period), period);
@@ -77,6 +84,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       sub: client.sub,
       ip: client.ip,
       topics: request.filters.map((f) => f.raw),
+      requestId: client.requestId,
     };
     const connection = new SseConnection(
       res,
@@ -84,16 +92,29 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       request.cursor ?? this.broker.nowCursor(),
       this.scheduler,
       this.options.maxBufferedBytes,
+      this.observer,
     );
     connection.open(this.options.retryMs);
     this.registry.add(connection);
+    this.observer.opened(connection);
     const source = this.broker.subscribe(
       request.filters,
       request.cursor === undefined ? {} : { cursor: request.cursor },
     );
+    let replayPending = request.cursor !== undefined;
+    if (replayPending) {
+      connection.onClose(() => {
+        if (replayPending) this.observer.replayed(connection, 'ok');
+        replayPending = false;
+      });
+    }
     connection.attach(
       source.subscribe({
         next: (message) => {
+          if (replayPending) {
+            replayPending = false;
+            this.observeReplay(connection, message);
+          }
           if (message.kind === 'event') connection.deliver(message);
           else this.reset(connection, message);
         },
@@ -127,6 +148,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
   shed(req: IncomingMessage, res: ServerResponse, reason: ShedReason, cursor?: string): void {
+    this.observer.shed(reason);
     const retryAfterMs = jitter(this.options.retryMs, this.options.retryMs);
     respondShed(
       req,
@@ -192,6 +214,12 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
         retryMs,
       ),
     );
+  }
+
+  /** The first message of a resume tells its outcome: a reset, or an event replayed. */
+  private observeReplay(connection: SseConnection, first: BrokerMessage): void {
+    if (first.kind === 'event') this.observer.replayed(connection, 'ok', first);
+    else this.observer.replayed(connection, first.reason);
   }
 
   private reset(connection: SseConnection, reset: BrokerReset): void {

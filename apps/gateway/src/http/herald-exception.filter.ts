@@ -81,7 +81,7 @@ export class HeraldExceptionFilter implements ExceptionFilter {
           : (flatten((response as { message?: unknown }).message) ?? exception.message);
       const headers =
         (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
-      return { body: errorBody(status, message), headers };
+      return { body: errorBody(status, withoutQuery(message)), headers };
     }
     if (exception instanceof AuthError) {
       const challenge = exception.challenge;
@@ -124,6 +124,11 @@ function isRevokedStream(exception: unknown, req: IncomingMessage): boolean {
 
 function errorBody(status: number, message: string): ErrorBody {
   return { statusCode: status, error: REASONS[status] ?? 'Error', message };
+}
+
+/** Drops the query string from router messages ("Cannot GET /x?access_token=..."): no secrets in bodies. */
+function withoutQuery(message: string): string {
+  return message.replace(/^(Cannot [A-Z]+ [^?\s]*)\?\S*/, '$1');
 }
 
 function flatten(message: unknown): string | undefined {

@@ -6,6 +6,7 @@ import {
   type Principal,
 } from '@herald/auth';
 import { PublishService } from '@herald/publish';
+import { isTraceparent } from '@herald/telemetry';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
 
 /** `POST /events` response: one id, or one per event of a batch. */
@@ -28,11 +29,13 @@ export class PublishController {
     @CurrentPrincipal() principal: Principal,
     @RawRequest(JsonBodyPipe) body: unknown,
     @Headers('idempotency-key') idempotencyKey?: string,
+    @Headers('traceparent') traceparent?: string,
   ): Promise<PublishResponse> {
     const outcome = await this.publisher.publish(body, {
       idempotencyKey,
       publisher: principal.sub,
       authorize: (topics) => TopicPermissionPolicy.assertPublish(principal, topics),
+      traceparent: isTraceparent(traceparent) ? traceparent : undefined,
     });
     return outcome.batch ? { ids: outcome.ids } : { id: outcome.ids[0] };
   }

@@ -7,6 +7,7 @@ import {
   type Principal,
 } from '@herald/auth';
 import { StreamsService, type SubscriptionRequest } from '@herald/streams';
+import { requestContext } from '@herald/telemetry';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
 import { SubscriptionRequestPipe } from './subscription-request.pipe';
@@ -35,6 +36,7 @@ export class EventsController {
       ip: clientIp(req),
       sub: principal.sub,
       expiresAt: principal.expiresAt,
+      requestId: requestContext.getStore()?.requestId,
     });
   }
 }
