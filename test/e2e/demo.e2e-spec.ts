@@ -7,7 +7,8 @@ describe('DemoController', () => {
   let prod: Gateway;
 
   beforeAll(async () => {
-    dev = await startTestGateway();
+    // As `npm start` on a fresh clone: development without a key (ephemeral secret, /dev/token).
+    dev = await startTestGateway({ NODE_ENV: 'development', JWT_SECRET: '', ANONYMOUS_TOPICS: '' });
     prod = await startTestGateway({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) });
   });
   afterAll(async () => {
@@ -26,7 +27,7 @@ describe('DemoController', () => {
     const html = await res.text();
     expect(html).not.toContain('{{');
     expect(html).toContain('<meta name="herald-mode" content="development" />');
-    expect(html).toContain('<meta name="herald-dev-token" content="/dev/token" />');
+    expect(html).toContain('<meta name="herald-dev-token" content="/dev/token?role=publisher" />');
     expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)/i);
   });

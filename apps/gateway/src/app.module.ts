@@ -1,11 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { authOptions, brokerOptions, publishOptions, streamsOptions } from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
@@ -33,6 +34,11 @@ export class AppModule {
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
         TerminusModule,
+        AuthModule.forRootAsync({
+          inject: [HeraldConfig],
+          useFactory: authOptions,
+          devRoutes: config.isAuthDevMode,
+        }),
       ],
       controllers: [EventsController, PublishController, HealthController, DemoController],
       providers: [

@@ -16,6 +16,11 @@ export interface PublishContext {
   readonly idempotencyKey?: string;
   /** Incoming W3C trace context (the caller's span), carried in the events. */
   readonly traceparent?: string;
+  /**
+   * Called with the validated events' topics before anything is published; throw to refuse
+   * (e.g. a publisher without a grant for one of them): then nothing is published.
+   */
+  readonly authorize?: (topics: readonly string[]) => void | Promise<void>;
 }
 
 /** Result of {@link PublishService.publish}; `batch` tells `{id}` from `{ids}`. */
@@ -56,6 +61,7 @@ export class PublishService {
     const observation = this.observer?.begin(context);
     try {
       const { events, batch } = this.validate(body);
+      await context.authorize?.(events.map((e) => e.topic));
       const key = this.scopedKey(context);
       const result = await this.broker.publish(events, {
         idempotencyKey: key,

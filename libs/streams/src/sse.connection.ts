@@ -32,6 +32,9 @@ export interface ConnectionInfo {
   readonly instance: string;
 }
 
+/** How long after `exp` bytes queued before it may still be flushed. */
+const EXPIRY_FLUSH_SLACK_MS = 500;
+
 /** Response headers of every stream (CONTRACT section 1). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -52,6 +55,8 @@ export class SseConnection implements Flushable {
   bytesSent = 0;
   lastWriteAt = Date.now();
   closeReason: CloseReason | undefined;
+  /** Credentials expiry (epoch ms): past it, the stream ends instead of writing anything. */
+  expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
   private subscription: Subscription | undefined;
@@ -115,6 +120,10 @@ export class SseConnection implements Flushable {
   /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
   send(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt) {
+      this.end('token-expired');
+      return;
+    }
     const unsent = this.res.writableLength + this.queued + chunk.length;
     if (unsent > this.maxBufferedBytes) {
       this.abort('slow-consumer');
@@ -128,6 +137,13 @@ export class SseConnection implements Flushable {
   /** Writes everything queued in one socket write. */
   flush(): void {
     if (this.closed || this.queued === 0) return;
+    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
+      // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
+      this.queue = [];
+      this.queued = 0;
+      this.end('token-expired');
+      return;
+    }
     const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
     this.queue = [];
     this.queued = 0;

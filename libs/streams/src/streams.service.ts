@@ -25,6 +25,12 @@ export const DRAIN_RATE_PER_S = 200;
 export interface StreamClient {
   readonly sub?: string;
   readonly ip: string;
+  /**
+   * When the client's credentials expire (token `exp`, epoch ms). The stream gets
+   * `herald.token-expiring` `tokenExpiryWarningMs` before, then ends cleanly at this instant;
+   * nothing is written after it. Undefined: the stream never expires (anonymous clients).
+   */
+  readonly expiresAt?: number;
   /** The request's id (X-Request-Id), for the connection's log lines. */
   readonly requestId?: string;
 }
@@ -119,7 +125,25 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
         complete: () => connection.end('broker'),
       }),
     );
+    if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
     return connection;
+  }
+
+  /**
+   * Warns `tokenExpiryWarningMs` before `expiresAt` (at once if already inside that window),
+   * then ends the stream at `expiresAt`: what was queued before is flushed, nothing after.
+   */
+  private scheduleExpiry(connection: SseConnection, expiresAt: number): void {
+    connection.expiresAt = expiresAt;
+    const warnIn = expiresAt - this.options.tokenExpiryWarningMs - Date.now();
+    const warn = longTimeout(warnIn, () =>
+      connection.sendControl('herald.token-expiring', { expiresAt }),
+    );
+    const end = longTimeout(expiresAt - Date.now(), () => connection.end('token-expired'));
+    connection.onClose(() => {
+      warn.cancel();
+      end.cancel();
+    });
   }
 
   /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
@@ -209,4 +233,21 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
     }
   }
+}
+
+/** Longest delay `setTimeout` honours (larger ones fire at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A `setTimeout` for any delay (tokens may live longer than 24.8 days); negative runs at once. */
+function longTimeout(delayMs: number, run: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = (remaining: number) => {
+    timer = setTimeout(
+      () => (remaining > MAX_TIMEOUT_MS ? arm(remaining - MAX_TIMEOUT_MS) : run()),
+      Math.max(0, Math.min(remaining, MAX_TIMEOUT_MS)),
+    );
+    timer.unref();
+  };
+  arm(delayMs);
+  return { cancel: () => clearTimeout(timer) };
 }

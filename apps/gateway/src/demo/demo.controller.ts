@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { Controller, Get, HttpCode, Logger, Res } from '@nestjs/common';
+import { Public } from '@herald/auth';
 import { HeraldConfig } from '@herald/config';
 
 /**
@@ -58,6 +59,7 @@ interface Asset {
  * `GET /herald-client.js`. Files are read once at boot; a missing build answers 503.
  */
 @Controller()
+@Public()
 export class DemoController {
   private readonly logger = new Logger(DemoController.name);
   private readonly files = new Map<string, Asset>();
@@ -65,8 +67,8 @@ export class DemoController {
   constructor(config: HeraldConfig) {
     const mode = config.isProduction ? 'production' : 'development';
     // CONTRACT section 3: development without a JWT key serves GET /dev/token for this page.
-    const devToken =
-      !config.isProduction && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY ? '/dev/token' : '';
+    // A publisher token also grants subscribe on the same topics, so the page needs just one.
+    const devToken = config.isAuthDevMode ? '/dev/token?role=publisher' : '';
     for (const [name, relative] of Object.entries(ASSETS)) {
       const path = findUp(relative);
       if (!path) {

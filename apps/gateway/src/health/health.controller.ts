@@ -3,10 +3,12 @@ import type { Response } from 'express';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@herald/broker';
 import { StreamsHealthIndicator } from '@herald/streams';
+import { Public } from '@herald/auth';
 import { EventLoopHealthIndicator } from '@herald/telemetry';
 
 /** Probes (CONTRACT section 5). */
 @Controller('health')
+@Public()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

@@ -1,10 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Req, Res } from '@nestjs/common';
+import { Public } from '@herald/auth';
 import { HeraldConfig } from '@herald/config';
 import { HeraldMetrics } from '@herald/telemetry';
 
-/** `GET /metrics`: Prometheus text; `Authorization: Bearer METRICS_TOKEN` when that is set. */
+/**
+ * `GET /metrics`: Prometheus text. Public to the JWT guards; it checks its own
+ * `Authorization: Bearer METRICS_TOKEN` when that is set.
+ */
+@Public()
 @Controller('metrics')
 export class MetricsController {
   private readonly token: Buffer | undefined;

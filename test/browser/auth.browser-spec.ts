@@ -195,7 +195,7 @@ describe.skipIf(!chromiumAvailable())('Demo page with development auth', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     // Development without a key: Herald makes an ephemeral secret and serves GET /dev/token.
-    gw = await startTestGateway({ NODE_ENV: 'development' });
+    gw = await startTestGateway({ NODE_ENV: 'development', JWT_SECRET: '', ANONYMOUS_TOPICS: '' });
     tab = await browser.newPage();
   });
   afterAll(async () => {
