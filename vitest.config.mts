@@ -12,6 +12,7 @@ const alias = {
   '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
+  '@herald/cluster': resolve(root, 'libs/cluster/src/index.ts'),
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),

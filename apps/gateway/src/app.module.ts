@@ -3,10 +3,19 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
+import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { authOptions, brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { AdminController } from './admin/admin.controller';
+import { AdminService } from './admin/admin.service';
+import {
+  authOptions,
+  brokerOptions,
+  clusterOptions,
+  publishOptions,
+  streamsOptions,
+} from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
@@ -34,18 +43,26 @@ export class AppModule {
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
         TerminusModule,
+        ClusterModule.forRootAsync({ inject: [HeraldConfig], useFactory: clusterOptions }),
         AuthModule.forRootAsync({
           inject: [HeraldConfig],
           useFactory: authOptions,
           devRoutes: config.isAuthDevMode,
         }),
       ],
-      controllers: [EventsController, PublishController, HealthController, DemoController],
+      controllers: [
+        EventsController,
+        PublishController,
+        HealthController,
+        DemoController,
+        AdminController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: HeraldExceptionFilter },
         SubscriptionRequestPipe,
         JsonBodyPipe,
         ShutdownService,
+        AdminService,
       ],
     };
   }

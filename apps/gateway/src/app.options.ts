@@ -1,9 +1,13 @@
 import type { AuthKeyOptions, AuthModuleOptions } from '@herald/auth';
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
+import type { ClusterModuleOptions } from '@herald/cluster';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
 import type { TelemetryModuleOptions } from '@herald/telemetry';
+
+/** Prefix of Herald's Redis keys (superseded by REDIS_KEY_PREFIX once the Redis broker lands). */
+const REDIS_KEY_PREFIX = 'herald:';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -57,7 +61,10 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     queryToken: config.AUTH_QUERY_TOKEN,
     anonymousTopics: config.ANONYMOUS_TOPICS,
     corsOrigins: config.CORS_ORIGINS,
-    revocation: { driver: 'memory' },
+    revocation:
+      config.BROKER === 'redis'
+        ? { driver: 'redis', url: config.REDIS_URL, keyPrefix: REDIS_KEY_PREFIX }
+        : { driver: 'memory' },
   };
 }
 
@@ -75,4 +82,19 @@ export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
         : { driver: 'otlp', endpoint, instanceId: config.INSTANCE_ID },
     eventLoopDelayThresholdMs: EVENT_LOOP_DELAY_THRESHOLD_MS,
   };
+}
+
+/** The admin API's cluster bus: in-process with one instance, Redis pub/sub with BROKER=redis. */
+export function clusterOptions(config: HeraldConfig): ClusterModuleOptions {
+  switch (config.BROKER) {
+    case 'memory':
+      return { driver: 'local', instanceId: config.INSTANCE_ID };
+    case 'redis':
+      return {
+        driver: 'redis',
+        instanceId: config.INSTANCE_ID,
+        url: config.REDIS_URL,
+        keyPrefix: REDIS_KEY_PREFIX,
+      };
+  }
 }

@@ -3,10 +3,12 @@ import {
   type DynamicModule,
   type MiddlewareConsumer,
   type NestModule,
+  type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { InMemoryRevocationList } from './adapters/in-memory.revocation-list';
+import { RedisRevocationList } from './adapters/redis.revocation-list';
 import { AdminGuard, PublisherGuard, SubscriberGuard } from './auth.guards';
 import {
   AUTH_ASYNC_OPTIONS_TYPE,
@@ -29,10 +31,12 @@ const revocationProvider: Provider = {
   provide: RevocationList,
   inject: [AUTH_MODULE_OPTIONS],
   useFactory: (options: AuthModuleOptions): RevocationList => {
-    const driver = options.revocation?.driver ?? 'memory';
-    switch (driver) {
+    const revocation = options.revocation ?? { driver: 'memory' };
+    switch (revocation.driver) {
       case 'memory':
         return new InMemoryRevocationList();
+      case 'redis':
+        return new RedisRevocationList(revocation);
     }
   },
 };
@@ -68,7 +72,18 @@ const revocationProvider: Provider = {
     AUTH_MODULE_OPTIONS,
   ],
 })
-export class AuthModule extends AuthConfigurableModule implements NestModule {
+export class AuthModule
+  extends AuthConfigurableModule
+  implements NestModule, OnApplicationShutdown
+{
+  constructor(private readonly revocations: RevocationList) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.revocations.close();
+  }
+
   static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
     return withDevRoutes(super.forRoot(options), options.devRoutes);
   }

@@ -7,8 +7,10 @@ export type AuthKeyOptions =
   /** Development only: a random HS256 secret made at boot; `GET /dev/token` signs with it. */
   | { readonly driver: 'ephemeral' };
 
-/** Where revoked subjects are kept. */
-export type RevocationOptions = { readonly driver: 'memory' };
+/** Where revoked subjects are kept: this process, or Redis shared by every instance. */
+export type RevocationOptions =
+  | { readonly driver: 'memory' }
+  | { readonly driver: 'redis'; readonly url: string; readonly keyPrefix: string };
 
 /** Options of {@link AuthModule}. */
 export interface AuthModuleOptions {

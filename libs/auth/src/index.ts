@@ -15,6 +15,8 @@ export type { GrantsClaim, Principal } from './principal';
 export { TopicPermissionPolicy } from './topic-permission.policy';
 export { RevocationList } from './revocation.list';
 export { InMemoryRevocationList } from './adapters/in-memory.revocation-list';
+export { RedisRevocationList } from './adapters/redis.revocation-list';
+export type { RedisRevocationListOptions } from './adapters/redis.revocation-list';
 export { RequestAuthenticator, PRINCIPAL } from './request.authenticator';
 export type { AuthenticatedRequest } from './request.authenticator';
 export { TokenVerifier, TokenRejectedError } from './token.verifier';

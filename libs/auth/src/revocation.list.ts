@@ -11,4 +11,9 @@ export abstract class RevocationList {
    * token without `iat` of a revoked subject is refused.
    */
   abstract isRevoked(sub: string, issuedAt: number | undefined): Promise<boolean>;
+
+  /** Releases connections (no-op for in-process adapters). */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
