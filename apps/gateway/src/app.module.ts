@@ -3,9 +3,10 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BrokerModule } from '@herald/broker';
 import { ConfigModule, HeraldConfig } from '@herald/config';
+import { LimitsModule } from '@herald/limits';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { brokerOptions, limitsOptions, publishOptions, streamsOptions } from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
@@ -30,6 +31,7 @@ export class AppModule {
         }),
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
+        LimitsModule.forRootAsync({ inject: [HeraldConfig], useFactory: limitsOptions }),
         TerminusModule,
       ],
       controllers: [EventsController, PublishController, HealthController, DemoController],

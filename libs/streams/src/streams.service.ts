@@ -101,9 +101,18 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     return connection;
   }
 
-  /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
-  shed(req: IncomingMessage, res: ServerResponse, reason: ShedReason, cursor?: string): void {
-    const retryAfterMs = jitter(this.options.retryMs, this.options.retryMs);
+  /**
+   * Refuses a stream for now per SHED_MODE, with a retry hint jittered over RETRY_MS above
+   * `max(RETRY_MS, minRetryMs)`. Every shed goes through here (it is what telemetry counts).
+   */
+  shed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reason: ShedReason,
+    cursor?: string,
+    minRetryMs = 0,
+  ): void {
+    const retryAfterMs = jitter(Math.max(this.options.retryMs, minRetryMs), this.options.retryMs);
     respondShed(
       req,
       res,

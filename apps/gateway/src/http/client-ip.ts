@@ -39,7 +39,8 @@ export function parseTrustProxy(raw: string): TrustProxy {
     if (
       family === 0 ||
       extra !== undefined ||
-      (bits !== undefined && (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)))
+      (bits !== undefined &&
+        (!Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)))
     ) {
       throw new Error(`TRUST_PROXY: "${entry}" is not an IP address or CIDR`);
     }

@@ -1,6 +1,7 @@
-import { Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { PublishService } from '@herald/publish';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
+import { PublishRateGuard } from './publish-rate.guard';
 
 /** `POST /events` response: one id, or one per event of a batch. */
 export type PublishResponse = { id: string } | { ids: readonly string[] };
@@ -12,6 +13,7 @@ export class PublishController {
 
   /** `202` only once the broker holds the events; any error means nothing was published. */
   @Post()
+  @UseGuards(PublishRateGuard)
   @HttpCode(202)
   async publish(
     @RawRequest(JsonBodyPipe) body: unknown,
