@@ -1,4 +1,5 @@
 import { startGateway, type Gateway } from '../../apps/gateway/src/bootstrap';
+import type { HttpServerLimits } from '../../apps/gateway/src/http/http-server';
 
 /** Settings every test gateway starts with: loopback, port 0, quiet logs. */
 export const TEST_ENV: Readonly<Record<string, string>> = {
@@ -17,8 +18,11 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
 };
 
 /** Starts the real AppModule in-process on 127.0.0.1 with a random port. */
-export function startTestGateway(env: Record<string, string> = {}): Promise<Gateway> {
-  return startGateway({ ...TEST_ENV, ...env });
+export function startTestGateway(
+  env: Record<string, string> = {},
+  http: Partial<HttpServerLimits> = {},
+): Promise<Gateway> {
+  return startGateway({ ...TEST_ENV, ...env }, http);
 }
 
 export type { Gateway };

@@ -5,6 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { HeraldConfig, type Environment } from '@herald/config';
 import { AppModule } from './app.module';
+import {
+  DEFAULT_HTTP_SERVER_LIMITS,
+  HeraldExpressAdapter,
+  type HttpServerLimits,
+} from './http/http-server';
 import { ShutdownService } from './lifecycle/shutdown.service';
 
 /** A running gateway. */
@@ -28,23 +33,24 @@ const LEVELS: Record<HeraldConfig['LOG_LEVEL'], LogLevel[] | false> = {
 };
 
 /**
- * Builds and starts the gateway. `env` defaults to the process environment.
+ * Builds and starts the gateway. `env` defaults to the process environment; `http` overrides
+ * the HTTP server limits (tests shorten the slowloris timeouts).
  * @throws ConfigValidationError naming every bad variable.
  */
-export async function startGateway(env?: Environment): Promise<Gateway> {
+export async function startGateway(
+  env?: Environment,
+  http: Partial<HttpServerLimits> = {},
+): Promise<Gateway> {
   const config = env === undefined ? HeraldConfig.fromProcessEnv() : HeraldConfig.from(env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  // Slow header senders are cut; open streams have no request timeout (the request is complete).
+  const adapter = new HeraldExpressAdapter({ ...DEFAULT_HTTP_SERVER_LIMITS, ...http });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
     logger: LEVELS[config.LOG_LEVEL],
     abortOnError: false,
   });
   app.disable('x-powered-by');
   const server: Server = app.getHttpServer();
-  // Slow header senders are cut; open streams have no request timeout (the request is complete).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
-  server.maxHeadersCount = 100;
   await app.listen(config.PORT, config.HOST);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
