@@ -27,7 +27,8 @@ const REFRESH_CHUNK = 1000;
 /**
  * Counters shared by every instance: token buckets as hashes and leases as sorted sets
  * (member = connection id, score = lease expiry), each operation one atomic Lua script on the
- * Redis server's clock. Fails fast (no offline queue) so callers can fail open.
+ * Redis server's clock. Commands fail within `commandTimeoutMs` when Redis is away, so callers
+ * can fail open.
  */
 export class RedisLimitsStore extends LimitsStore {
   private readonly redis: Redis;
@@ -36,8 +37,8 @@ export class RedisLimitsStore extends LimitsStore {
   constructor(private readonly options: RedisLimitsStoreOptions) {
     super();
     this.redis = new Redis(options.url, {
+      // Commands wait for a (re)connection at most commandTimeout, then the caller fails open.
       commandTimeout: options.commandTimeoutMs,
-      enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectionName: 'herald-limits',
       retryStrategy: (times) => Math.min(times * 200, 2000),
