@@ -65,6 +65,11 @@ export class SseConnection implements Flushable {
     res.once('close', () => this.finish('client'));
   }
 
+  /** Output not yet taken by the socket: queued plus Node's write buffer (bounded by the cap). */
+  get unsentBytes(): number {
+    return this.res.writableLength + this.queued;
+  }
+
   /** True once the stream has ended for any reason. */
   get closed(): boolean {
     return this.closeReason !== undefined;
@@ -103,11 +108,16 @@ export class SseConnection implements Flushable {
     this.send(frameEvent(this.cursor, type, JSON.stringify(data), retryMs));
   }
 
-  /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
+  /**
+   * Queues raw bytes. The connection is closed as a slow consumer when the socket has not taken
+   * more than `maxBufferedBytes` of what was flushed before: a client that stops reading is cut
+   * at its next event or heartbeat, while one burst larger than the cap (a big batch) still
+   * reaches clients that keep reading. Queued frames are the shared per-event buffers, so a
+   * burst costs references, not copies, per connection.
+   */
   send(chunk: Buffer): void {
     if (this.closed) return;
-    const unsent = this.res.writableLength + this.queued + chunk.length;
-    if (unsent > this.maxBufferedBytes) {
+    if (this.res.writableLength > this.maxBufferedBytes) {
       this.abort('slow-consumer');
       return;
     }
@@ -116,13 +126,19 @@ export class SseConnection implements Flushable {
     this.scheduler.schedule(this);
   }
 
-  /** Writes everything queued in one socket write. */
+  /** Writes everything queued in one socket write (corked), without copying the frames. */
   flush(): void {
     if (this.closed || this.queued === 0) return;
-    const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
+    const queue = this.queue;
     this.queue = [];
     this.queued = 0;
-    this.write(out);
+    if (queue.length === 1) {
+      this.write(queue[0]);
+      return;
+    }
+    this.res.cork();
+    for (const chunk of queue) this.write(chunk);
+    this.res.uncork();
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
