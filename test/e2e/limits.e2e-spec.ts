@@ -61,7 +61,7 @@ describe('Limits (e2e)', () => {
   });
 
   it('should answer 429 with Retry-After past the burst when SHED_MODE=status or the client does not accept event-stream', async () => {
-    gw = await startTestGateway({ CONNECT_BURST: '3', CONNECT_RATE_PER_S: '0.1' });
+    gw = await startTestGateway({ CONNECT_BURST: '3', CONNECT_RATE_PER_S: '0.01' });
     for (let i = 0; i < 3; i++) expect(await attempt(gw.url, open)).toBe('open');
     const plain = await fetch(`${gw.url}/events?topic=limits`, {
       headers: { Accept: 'application/json' },
@@ -73,7 +73,7 @@ describe('Limits (e2e)', () => {
 
     gw = await startTestGateway({
       CONNECT_BURST: '50',
-      CONNECT_RATE_PER_S: '0.1',
+      CONNECT_RATE_PER_S: '0.01',
       SHED_MODE: 'status',
     });
     const statuses: number[] = [];
@@ -93,7 +93,7 @@ describe('Limits (e2e)', () => {
   it('should key the connect bucket by the forwarded client when TRUST_PROXY trusts the hop', async () => {
     gw = await startTestGateway({
       CONNECT_BURST: '5',
-      CONNECT_RATE_PER_S: '0.1',
+      CONNECT_RATE_PER_S: '0.01',
       TRUST_PROXY: '127.0.0.1',
     });
     const rotating: Outcome[] = [];
