@@ -145,6 +145,12 @@ describe('Limits (e2e)', () => {
     expect(caps.active).toBe(0);
   });
 
+  it('should refuse to start when TRUST_PROXY has an entry that is not an IP or CIDR', async () => {
+    await expect(startTestGateway({ TRUST_PROXY: '10.0.0.0/8,proxy.internal' })).rejects.toThrow(
+      /TRUST_PROXY.*proxy\.internal/,
+    );
+  });
+
   it('should refuse publishes past PUBLISH_BURST with 429 and Retry-After', async () => {
     gw = await startTestGateway({ PUBLISH_BURST: '3', PUBLISH_RATE_PER_S: '0.2' });
     const results = [];
