@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionCaps } from '@herald/limits';
 import { StreamsService, type CloseReason, type SseConnection } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
@@ -69,6 +70,8 @@ describe('Slow consumers (e2e)', () => {
     // The stalled client's server-side backlog stayed within the cap plus one event: flat memory.
     expect(maxUnsent).toBeLessThanOrEqual(CAP + EVENT_BYTES + 1024);
     expect(streams.registry.get(slow.id)).toBeUndefined();
+    // Its connection slot was released with it.
+    await waitFor(() => gw.app.get(ConnectionCaps).active === fast.length, 'slot released');
 
     // The others keep receiving everything, in order, including events after the disconnect.
     const after = await publish(gw.url, { topic: 'flood', data: 'after' });

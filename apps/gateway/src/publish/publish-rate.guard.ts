@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
@@ -44,10 +44,12 @@ export class PublishRateGuard extends ThrottlerGuard {
     return `publish:${tracker}`;
   }
 
+  /** Refuses before the body is read; the connection closes so an unread body is not drained. */
   protected override throwThrottlingException(
-    _: ExecutionContext,
+    context: ExecutionContext,
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
+    context.switchToHttp().getResponse<ServerResponse>().setHeader('Connection', 'close');
     throw new ThrottlerException(
       `publish rate limit exceeded; retry after ${detail.timeToBlockExpire} s`,
     );
