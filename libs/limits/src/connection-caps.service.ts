@@ -34,6 +34,7 @@ export class ConnectionCaps implements OnModuleDestroy {
   private readonly ttlMs: number;
   private readonly refresher: NodeJS.Timeout | undefined;
   private reserved = 0;
+  private lastWarnAt = 0;
 
   constructor(
     private readonly store: LimitsStore,
@@ -66,7 +67,7 @@ export class ConnectionCaps implements OnModuleDestroy {
       refused = await this.store.acquire(id, [claim], this.ttlMs);
     } catch (err) {
       this.stats.recordFailOpen('caps');
-      this.logger.warn(`connection cap store failed, allowing the stream: ${String(err)}`);
+      this.warn(`connection cap store failed, allowing streams: ${String(err)}`);
     }
     if (refused >= 0) {
       this.reserved--;
@@ -82,13 +83,21 @@ export class ConnectionCaps implements OnModuleDestroy {
     clearInterval(this.refresher);
   }
 
+  /** Logs at most one warning per 10 s: an outage must not flood the logs. */
+  private warn(message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < 10_000) return;
+    this.lastWarnAt = now;
+    this.logger.warn(message);
+  }
+
   private release(id: string): void {
     const keys = this.held.get(id);
     if (keys === undefined) return;
     this.held.delete(id);
     this.reserved--;
     this.store.release(id, keys).catch((err: unknown) => {
-      this.logger.warn(`releasing a connection slot failed (it expires): ${String(err)}`);
+      this.warn(`releasing a connection slot failed (it expires): ${String(err)}`);
     });
   }
 
@@ -103,7 +112,7 @@ export class ConnectionCaps implements OnModuleDestroy {
       }
     }
     this.store.refresh(byKey, this.ttlMs).catch((err: unknown) => {
-      this.logger.warn(`refreshing connection slots failed: ${String(err)}`);
+      this.warn(`refreshing connection slots failed: ${String(err)}`);
     });
   }
 }
