@@ -14,9 +14,11 @@ describe('HTTP hygiene (e2e)', () => {
     gw = await startTestGateway(
       {},
       {
-        headersTimeoutMs: HEADERS_TIMEOUT_MS,
-        requestTimeoutMs: REQUEST_TIMEOUT_MS,
-        connectionsCheckingIntervalMs: 200,
+        http: {
+          headersTimeoutMs: HEADERS_TIMEOUT_MS,
+          requestTimeoutMs: REQUEST_TIMEOUT_MS,
+          connectionsCheckingIntervalMs: 200,
+        },
       },
     );
   });

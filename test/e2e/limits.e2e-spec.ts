@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionCaps } from '@herald/limits';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
+import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
 type Outcome = 'open' | 'shed';
@@ -162,5 +163,28 @@ describe('Limits (e2e)', () => {
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
     expect(String(refused.body.message)).toMatch(/publish rate limit/);
     expect(results[0].headers.get('x-ratelimit-limit')).toBe('3');
+  });
+
+  it('should count publishes per token sub, not per IP, when publishers authenticate', async () => {
+    gw = await startTestGateway({ PUBLISH_BURST: '2', PUBLISH_RATE_PER_S: '0.01' });
+    const alice = bearer(hs256(claims({ publish: ['**'] }, { sub: 'alice' })));
+    const bob = bearer(hs256(claims({ publish: ['**'] }, { sub: 'bob' })));
+    const statuses = [];
+    for (const headers of [alice, alice, alice, bob, bob, bob]) {
+      statuses.push((await publish(gw.url, { topic: 'p', data: 1 }, headers)).status);
+    }
+    // Same IP, two subjects: each has its own bucket of 2.
+    expect(statuses).toEqual([202, 202, 429, 202, 202, 429]);
+    // Authentication runs first: a bad token is 401 and spends no token.
+    expect((await publish(gw.url, { topic: 'p', data: 1 }, bearer('nope'))).status).toBe(401);
+  });
+
+  it('should cap streams per token sub when MAX_CONNECTIONS_PER_USER is reached', async () => {
+    gw = await startTestGateway({ MAX_CONNECTIONS_PER_USER: '1' });
+    const carol = bearer(hs256(claims({ subscribe: ['**'] }, { sub: 'carol' })));
+    const dave = bearer(hs256(claims({ subscribe: ['**'] }, { sub: 'dave' })));
+    expect(await attempt(gw.url, open, carol)).toBe('open');
+    expect(await attempt(gw.url, open, carol, 'capacity')).toBe('shed');
+    expect(await attempt(gw.url, open, dave)).toBe('open');
   });
 });

@@ -1,16 +1,25 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { LimitsModule } from '@herald/limits';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, limitsOptions, publishOptions, streamsOptions } from './app.options';
+import {
+  authOptions,
+  brokerOptions,
+  limitsOptions,
+  publishOptions,
+  streamsOptions,
+} from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { LimitsTelemetry } from './telemetry/limits.telemetry';
+import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { EventsController } from './streams/events.controller';
@@ -24,6 +33,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
+        ObservabilityModule,
         BrokerModule.forRootAsync({
           isGlobal: true,
           inject: [HeraldConfig],
@@ -33,6 +43,11 @@ export class AppModule {
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
         LimitsModule.forRootAsync({ inject: [HeraldConfig], useFactory: limitsOptions }),
         TerminusModule,
+        AuthModule.forRootAsync({
+          inject: [HeraldConfig],
+          useFactory: authOptions,
+          devRoutes: config.isAuthDevMode,
+        }),
       ],
       controllers: [EventsController, PublishController, HealthController, DemoController],
       providers: [
@@ -40,6 +55,7 @@ export class AppModule {
         SubscriptionRequestPipe,
         JsonBodyPipe,
         ShutdownService,
+        LimitsTelemetry,
       ],
     };
   }

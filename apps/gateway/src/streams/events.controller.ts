@@ -1,37 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Controller, Get, Req, Res } from '@nestjs/common';
-import { HeraldConfig } from '@herald/config';
+import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  CurrentPrincipal,
+  SubscriberGuard,
+  TopicPermissionPolicy,
+  type Principal,
+} from '@herald/auth';
 import { StreamAdmission } from '@herald/limits';
 import { StreamsService, type StreamClient, type SubscriptionRequest } from '@herald/streams';
-import { clientIp, parseTrustProxy, type TrustProxy } from '../http/client-ip';
+import { requestContext } from '@herald/telemetry';
+import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
 import { SubscriptionRequestPipe } from './subscription-request.pipe';
 
 /** `GET /events`: the SSE stream (CONTRACT section 1). */
 @Controller('events')
 export class EventsController {
-  private readonly trust: TrustProxy;
-
   constructor(
     private readonly streams: StreamsService,
     private readonly admission: StreamAdmission,
-    config: HeraldConfig,
-  ) {
-    this.trust = parseTrustProxy(config.TRUST_PROXY);
-  }
+  ) {}
 
   /**
-   * Guards and the pipe refuse bad requests with real 4xx before any stream byte is written;
-   * then the connect rate limit and the connection caps admit the stream or shed it
-   * (SHED_MODE). The admitted stream's slot is released on every close path.
+   * Guards and the pipe refuse bad requests with real 4xx before any stream byte is written:
+   * 401 (token), 400 (topics, cursor), then 403 unless every topic is covered by a grant of the
+   * CURRENT token (so a replay after reconnect is re-authorized too). Then the connect rate
+   * limit and the connection caps (per principal `sub`, else per client IP) admit the stream or
+   * shed it (SHED_MODE). The admitted stream's slot is released on every close path.
    */
   @Get()
+  @UseGuards(SubscriberGuard)
   async subscribe(
     @Req() req: IncomingMessage,
     @Res() res: ServerResponse,
+    @CurrentPrincipal() principal: Principal,
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
   ): Promise<void> {
-    const client: StreamClient = { ip: clientIp(req, this.trust) };
+    TopicPermissionPolicy.assertStreamable(principal);
+    TopicPermissionPolicy.assertSubscribe(principal, request.filters);
+    const client: StreamClient = {
+      ip: clientIp(req),
+      sub: principal.sub,
+      expiresAt: principal.expiresAt,
+      requestId: requestContext.getStore()?.requestId,
+    };
     if (this.streams.draining) {
       this.streams.shed(req, res, 'draining', request.cursor);
       return;
