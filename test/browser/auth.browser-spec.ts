@@ -57,9 +57,10 @@ describe.skipIf(!chromiumAvailable())('Auth seen from Chromium', () => {
   let publisher: string;
 
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium({ bypassCSP: true });
     gw = await startTestGateway({
       JWT_SECRET: SECRET,
+      ANONYMOUS_TOPICS: '',
       RETRY_MS: '50',
       TOKEN_EXPIRY_WARNING_MS: '2000',
     });

@@ -5,6 +5,7 @@ import { ConnectionRegistry } from '@herald/streams';
 import { chromiumAvailable, launchChromium, type Chromium } from '../support/browser';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { publish } from '../support/sse-client';
+import { claims, hs256 } from '../support/tokens';
 import { sleep, waitFor } from '../support/wait';
 
 interface HelperLog {
@@ -23,11 +24,12 @@ describe.skipIf(!chromiumAvailable())('HeraldClient in Chromium', () => {
   const urls: string[] = [];
 
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium({ bypassCSP: true });
     gw = await startTestGateway({ RETRY_MS: '50' });
+    // Prepended: runs before Express, whose auth middleware strips `access_token` from req.url.
     gw.app
       .getHttpServer()
-      .on(
+      .prependListener(
         'request',
         (req: IncomingMessage) => req.url?.startsWith('/events') && urls.push(req.url),
       );
@@ -41,18 +43,22 @@ describe.skipIf(!chromiumAvailable())('HeraldClient in Chromium', () => {
     const { page } = await browser.newPage();
     await page.goto(`${gw.url}/health/live`);
     // The code is a string: Vite would rewrite a dynamic import() inside a function.
+    // Real tokens for the test secret; the second stands in for the one the app refreshes to.
+    const [first, second] = ['helper-1', 'helper-2'].map((sub) =>
+      hs256(claims({ subscribe: ['tokens/**'] }, { sub })),
+    );
     await page.evaluate(`(async () => {
       const { HeraldClient } = await import('/herald-client.js');
       const log = { ids: [], states: [], refreshes: [] };
       globalThis.helperLog = log;
       const client = new HeraldClient({
         topics: ['tokens/feed'],
-        token: 'token-1',
+        token: ${JSON.stringify(first)},
         onStateChange: (state) => log.states.push(state),
         // Stands in for a call to the application's token endpoint.
         refreshToken: (expiresAt) => {
           log.refreshes.push(expiresAt);
-          return new Promise((resolve) => setTimeout(() => resolve('token-2'), 100));
+          return new Promise((resolve) => setTimeout(() => resolve(${JSON.stringify(second)}), 100));
         },
       });
       client.on('message', (e) => log.ids.push(e.id));
@@ -80,7 +86,7 @@ describe.skipIf(!chromiumAvailable())('HeraldClient in Chromium', () => {
         }
       }
       await waitFor(
-        () => urls.some((u) => u.includes('access_token=token-2')),
+        () => urls.some((u) => u.includes(`access_token=${second}`)),
         'a reconnect with the fresh token',
       );
       await waitFor(
@@ -103,7 +109,7 @@ describe.skipIf(!chromiumAvailable())('HeraldClient in Chromium', () => {
     expect(log.states).toEqual(['connecting', 'open', 'reconnecting', 'open']);
     // The new stream resumed from the cursor held at the swap; the old one was closed.
     const swap = new URL(
-      urls.find((u) => u.includes('token-2'))!,
+      urls.find((u) => u.includes(second))!,
       gw.url,
     ).searchParams;
     expect(published).toContain(swap.get('lastEventId'));

@@ -34,7 +34,7 @@ describe.skipIf(!chromiumAvailable())('Native EventSource in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium({ bypassCSP: true });
     gw = await startTestGateway({ RETRY_MS: '20' });
   });
   afterAll(async () => {

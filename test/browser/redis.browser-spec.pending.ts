@@ -64,7 +64,7 @@ describe.skipIf(!chromiumAvailable())(
         10_000,
         50,
       );
-      browser = await launchChromium();
+      browser = await launchChromium({ bypassCSP: true });
     });
     afterAll(async () => {
       await browser?.close();

@@ -45,7 +45,7 @@ describe.skipIf(!chromiumAvailable())('Server restart seen from Chromium (memory
   const spawned: SpawnedGateway[] = [];
 
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await launchChromium({ bypassCSP: true });
   });
   afterAll(async () => {
     await browser?.close();

@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource';
 import { Agent, fetch as tlsFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { PUBLISHER_TOKEN, bearer } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
 /** A self-signed certificate for 127.0.0.1 / localhost, made with openssl. */
@@ -91,7 +92,7 @@ describe('HTTPS and transport security', () => {
         });
         const res = await secureFetch(`${gw.url}/events`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', ...bearer(PUBLISHER_TOKEN) },
           body: JSON.stringify({ topic: 'tls/a', data: { over: 'tls' } }),
         });
         expect(res.status).toBe(202);

@@ -5,6 +5,7 @@ import { StreamsService } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
 import { LogCapture, createWith, scrape, value, type Samples } from '../support/telemetry';
+import { claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -225,11 +226,14 @@ describe('Observability', () => {
   describe('logs', () => {
     let gw: Gateway;
     const logs = new LogCapture();
+    // Real signed tokens (the header one wins and must be valid); every one is a secret.
+    const token = (sub: string, grants: { subscribe?: string[]; publish?: string[] }) =>
+      hs256(claims(grants, { sub }));
     const secrets = {
-      header: 'hdr-secret-0a1b2c3d4e',
-      cookie: 'cookie-secret-5f6a7b8c',
-      query: 'query-secret-9d0e1f2a',
-      jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqd3Qtc2VjcmV0In0.c2lnbmF0dXJlLXNlY3JldA',
+      header: token('hdr-secret-0a1b2c3d4e', { subscribe: ['secure/**'] }),
+      cookie: token('cookie-secret-5f6a7b8c', { subscribe: ['secure/**'] }),
+      query: token('query-secret-9d0e1f2a', { subscribe: ['secure/**'] }),
+      jwt: token('jwt-secret-publisher', { publish: ['secure/**'] }),
       password: 'pw-secret-hunter2',
       card: '4111111111111111',
     };
@@ -287,7 +291,10 @@ describe('Observability', () => {
       const requests = records.filter((l) => l.msg === 'request completed');
       expect(requests.length).toBeGreaterThanOrEqual(4);
       for (const line of requests) expect(line.reqId).toEqual(expect.any(String));
-      expect(requests.some((l) => String(l.url).includes('access_token=[REDACTED]'))).toBe(true);
+      // The stream's request line is logged with its query token removed (auth strips it) or redacted.
+      const streamLine = requests.find((l) => String(l.url).includes('secure'));
+      expect(streamLine, JSON.stringify(requests.map((l) => l.url))).toBeDefined();
+      expect(String(streamLine?.url)).not.toMatch(/access_token=(?!\[REDACTED\])/);
       const opened = records.find((l) => l.msg === 'stream opened');
       expect(opened).toMatchObject({ reqId: 'client-req-42', level: 'info', context: 'Streams' });
       const closed = records.find((l) => l.msg === 'stream closed');

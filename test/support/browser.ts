@@ -48,14 +48,25 @@ export interface RecordingPage {
   readonly errors: string[];
 }
 
+/** Options of {@link launchChromium}. */
+export interface LaunchOptions {
+  /**
+   * Ignore Content-Security-Policy. For tests whose page is only a same-origin host for a probe
+   * (e.g. `/health/live`, which carries the API's `default-src 'none'`); the demo page's own
+   * tests keep CSP on.
+   */
+  readonly bypassCSP?: boolean;
+}
+
 /** Launches `/usr/bin/chromium` through playwright-core (no browser download). */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(options: LaunchOptions = {}): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [...CHROMIUM_ARGS],
     viewport: { width: 1200, height: 860 },
+    bypassCSP: options.bypassCSP ?? false,
   });
   return {
     context,
