@@ -13,6 +13,7 @@ const alias = {
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
   '@herald/cluster': resolve(root, 'libs/cluster/src/index.ts'),
+  '@herald/limits': resolve(root, 'libs/limits/src/index.ts'),
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),

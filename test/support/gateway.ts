@@ -14,6 +14,13 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   SHUTDOWN_GRACE_MS: '1000',
   JWT_SECRET: TEST_JWT_SECRET,
   ANONYMOUS_TOPICS: '**',
+  // Limits out of the way; the limits suites set their own.
+  CONNECT_BURST: '1000000',
+  CONNECT_RATE_PER_S: '1000000',
+  PUBLISH_BURST: '1000000',
+  PUBLISH_RATE_PER_S: '1000000',
+  MAX_CONNECTIONS_PER_IP: '1000000',
+  MAX_CONNECTIONS_PER_USER: '1000000',
 };
 
 /** Starts the real AppModule in-process on 127.0.0.1 with a random port. */

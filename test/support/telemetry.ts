@@ -1,6 +1,6 @@
-import type { DynamicModule, NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import type { GatewayOptions } from '../../apps/gateway/src/bootstrap';
 
 /** Parsed Prometheus text: `name{labels}` (labels sorted, as exposed) -> value. */
 export type Samples = Map<string, number>;
@@ -61,9 +61,9 @@ export class LogCapture {
  */
 export function createWith(
   override: (builder: TestingModuleBuilder) => TestingModuleBuilder,
-): (module: DynamicModule, options: NestApplicationOptions) => Promise<NestExpressApplication> {
-  return async (module, options) => {
+): NonNullable<GatewayOptions['create']> {
+  return async (module, options, adapter) => {
     const ref = await override(Test.createTestingModule({ imports: [module] })).compile();
-    return ref.createNestApplication<NestExpressApplication>(options);
+    return ref.createNestApplication<NestExpressApplication>(adapter, options);
   };
 }

@@ -5,6 +5,7 @@ import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
+import { LimitsModule } from '@herald/limits';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
 import { AdminController } from './admin/admin.controller';
@@ -13,6 +14,7 @@ import {
   authOptions,
   brokerOptions,
   clusterOptions,
+  limitsOptions,
   publishOptions,
   streamsOptions,
 } from './app.options';
@@ -20,6 +22,7 @@ import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { LimitsTelemetry } from './telemetry/limits.telemetry';
 import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
@@ -42,6 +45,7 @@ export class AppModule {
         }),
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
+        LimitsModule.forRootAsync({ inject: [HeraldConfig], useFactory: limitsOptions }),
         TerminusModule,
         ClusterModule.forRootAsync({ inject: [HeraldConfig], useFactory: clusterOptions }),
         AuthModule.forRootAsync({
@@ -63,6 +67,7 @@ export class AppModule {
         JsonBodyPipe,
         ShutdownService,
         AdminService,
+        LimitsTelemetry,
       ],
     };
   }

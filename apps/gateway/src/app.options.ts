@@ -2,6 +2,7 @@ import type { AuthKeyOptions, AuthModuleOptions } from '@herald/auth';
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
 import type { ClusterModuleOptions } from '@herald/cluster';
+import type { LimitsModuleOptions } from '@herald/limits';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
 import type { TelemetryModuleOptions } from '@herald/telemetry';
@@ -41,6 +42,25 @@ export function publishOptions(config: HeraldConfig): PublishModuleOptions {
 /** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
 export function maxPublishBodyBytes(config: HeraldConfig): number {
   return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
+}
+
+/** Rate limits and caps; counted in Redis (shared by every instance) when BROKER=redis. */
+export function limitsOptions(config: HeraldConfig): LimitsModuleOptions {
+  const common = {
+    connectRatePerS: config.CONNECT_RATE_PER_S,
+    connectBurst: config.CONNECT_BURST,
+    publishRatePerS: config.PUBLISH_RATE_PER_S,
+    publishBurst: config.PUBLISH_BURST,
+    maxConnections: config.MAX_CONNECTIONS,
+    maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+    maxConnectionsPerIp: config.MAX_CONNECTIONS_PER_IP,
+  };
+  switch (config.BROKER) {
+    case 'memory':
+      return { driver: 'memory', ...common };
+    case 'redis':
+      return { driver: 'redis', url: config.REDIS_URL, ...common };
+  }
 }
 
 /** Auth options: the key from JWT_SECRET / JWT_PUBLIC_KEY, or an ephemeral one in development. */

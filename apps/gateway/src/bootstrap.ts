@@ -9,6 +9,11 @@ import { HeraldConfig, type Environment } from '@herald/config';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { AppModule } from './app.module';
 import { ProxyTrust } from './http/client-ip';
+import {
+  DEFAULT_HTTP_SERVER_LIMITS,
+  HeraldExpressAdapter,
+  type HttpServerLimits,
+} from './http/http-server';
 import { requestLogMiddleware } from './http/request-log.middleware';
 import { transportSecurityMiddleware } from './http/transport-security.middleware';
 import { ShutdownService } from './lifecycle/shutdown.service';
@@ -27,10 +32,16 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Where log lines go (default stdout). */
   readonly logDestination?: DestinationStream;
-  /** Builds the Nest app (default `NestFactory.create`); tests use it to override providers. */
+  /** Overrides of the HTTP server limits (tests shorten the slowloris timeouts). */
+  readonly http?: Partial<HttpServerLimits>;
+  /**
+   * Builds the Nest app on `adapter` (default `NestFactory.create`); tests use it to override
+   * providers. Pass `adapter` on so the HTTP server limits apply.
+   */
   readonly create?: (
     module: DynamicModule,
     options: NestApplicationOptions,
+    adapter: HeraldExpressAdapter,
   ) => Promise<NestExpressApplication>;
 }
 
@@ -59,10 +70,12 @@ export async function startGateway(
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
       : undefined,
   };
+  // Slow header senders are cut; open streams have no request timeout (the request is complete).
+  const adapter = new HeraldExpressAdapter({ ...DEFAULT_HTTP_SERVER_LIMITS, ...options.http });
   const module = AppModule.forRoot(config);
   const app = options.create
-    ? await options.create(module, appOptions)
-    : await NestFactory.create<NestExpressApplication>(module, appOptions);
+    ? await options.create(module, appOptions, adapter)
+    : await NestFactory.create<NestExpressApplication>(module, adapter, appOptions);
   app.useLogger(logger);
   app.disable('x-powered-by');
   // First: client address, request id, access log and HTTP metrics; then HTTPS policy.
@@ -81,11 +94,6 @@ export async function startGateway(
     }),
   );
   const server: Server = app.getHttpServer();
-  // Slow header senders are cut; open streams have no request timeout (the request is complete).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
-  server.maxHeadersCount = 100;
   await app.listen(config.PORT, config.HOST);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -19,6 +19,7 @@ describe('parseTrustProxy', () => {
 
   it('should throw when an entry is not an address', () => {
     expect(() => parseTrustProxy('10.0.0.1,nope')).toThrow(/"nope"/);
+    expect(() => parseTrustProxy('10.0.0.0/8, proxy.local')).toThrow(/proxy\.local/);
     expect(() => parseTrustProxy('10.0.0.0/33')).toThrow(/prefix/);
     expect(() => parseTrustProxy('99')).toThrow(/hop count/);
   });

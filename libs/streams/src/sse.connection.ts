@@ -45,7 +45,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler};
- * unsent bytes (queued plus what the socket has not taken) are bounded by `maxBufferedBytes`.
+ * a socket backlog past `maxBufferedBytes` cuts the stream as a slow consumer (see `send`).
  */
 export class SseConnection implements Flushable {
   readonly id = randomUUID();
@@ -75,6 +75,11 @@ export class SseConnection implements Flushable {
   ) {
     this.cursor = cursor;
     res.once('close', () => this.finish('client'));
+  }
+
+  /** Output not yet taken by the socket: queued plus Node's write buffer. */
+  get unsentBytes(): number {
+    return this.res.writableLength + this.queued;
   }
 
   /** True once the stream has ended for any reason. */
@@ -117,15 +122,20 @@ export class SseConnection implements Flushable {
     this.send(frameEvent(this.cursor, type, JSON.stringify(data), retryMs));
   }
 
-  /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
+  /**
+   * Queues raw bytes. The connection is closed as a slow consumer when the socket has not taken
+   * more than `maxBufferedBytes` of what was flushed before: a client that stops reading is cut
+   * at its next event or heartbeat, while one burst larger than the cap (a big batch) still
+   * reaches clients that keep reading. Queued frames are the shared per-event buffers, so a
+   * burst costs references, not copies, per connection.
+   */
   send(chunk: Buffer): void {
     if (this.closed) return;
     if (this.expiresAt !== undefined && Date.now() >= this.expiresAt) {
       this.end('token-expired');
       return;
     }
-    const unsent = this.res.writableLength + this.queued + chunk.length;
-    if (unsent > this.maxBufferedBytes) {
+    if (this.res.writableLength > this.maxBufferedBytes) {
       this.abort('slow-consumer');
       return;
     }
@@ -134,7 +144,7 @@ export class SseConnection implements Flushable {
     this.scheduler.schedule(this);
   }
 
-  /** Writes everything queued in one socket write. */
+  /** Writes everything queued in one socket write (corked), without copying the frames. */
   flush(): void {
     if (this.closed || this.queued === 0) return;
     if (this.expiresAt !== undefined && Date.now() >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
@@ -144,10 +154,16 @@ export class SseConnection implements Flushable {
       this.end('token-expired');
       return;
     }
-    const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
+    const queue = this.queue;
     this.queue = [];
     this.queued = 0;
-    this.write(out);
+    if (queue.length === 1) {
+      this.write(queue[0]);
+    } else {
+      this.res.cork();
+      for (const chunk of queue) this.write(chunk);
+      this.res.uncork();
+    }
     if (this.firstQueued !== undefined) {
       this.observer.flushed(this, this.queuedEvents, this.firstQueued, this.lastWriteAt);
       this.queuedEvents = 0;

@@ -146,10 +146,19 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     });
   }
 
-  /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
-  shed(req: IncomingMessage, res: ServerResponse, reason: ShedReason, cursor?: string): void {
+  /**
+   * Refuses a stream for now per SHED_MODE, with a retry hint jittered over RETRY_MS above
+   * `max(RETRY_MS, minRetryMs)`. Every shed goes through here (it is what telemetry counts).
+   */
+  shed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reason: ShedReason,
+    cursor?: string,
+    minRetryMs = 0,
+  ): void {
     this.observer.shed(reason);
-    const retryAfterMs = jitter(this.options.retryMs, this.options.retryMs);
+    const retryAfterMs = jitter(Math.max(this.options.retryMs, minRetryMs), this.options.retryMs);
     respondShed(
       req,
       res,

@@ -47,6 +47,7 @@ export class HeraldMetrics {
   readonly slowConsumerDisconnects: Counter;
   readonly replays: Counter<'result'>;
   readonly shed: Counter<'reason'>;
+  readonly limitsFailOpen: Counter<'kind'>;
   readonly brokerErrors: Counter<'operation'>;
   readonly brokerUp: Gauge;
   readonly httpRequests: Counter<'method' | 'route' | 'code_class'>;
@@ -120,6 +121,12 @@ export class HeraldMetrics {
       name: 'herald_shed_total',
       help: 'Stream requests refused for now, by reason (rate-limited, capacity, draining).',
       labelNames: ['reason'],
+      registers,
+    });
+    this.limitsFailOpen = new Counter({
+      name: 'herald_limits_fail_open_total',
+      help: 'Limit checks allowed because the limits store (Redis) failed, by kind (rate, caps).',
+      labelNames: ['kind'],
       registers,
     });
     this.brokerErrors = new Counter({

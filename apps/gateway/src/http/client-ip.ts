@@ -13,9 +13,10 @@ export interface ClientAddress {
 
 const resolved = new WeakMap<IncomingMessage, ClientAddress>();
 
-/** Strips the IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4` -> `1.2.3.4`). */
+/** Lower-cases and strips the IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4` -> `1.2.3.4`). */
 export function normalizeIp(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  const lower = address.toLowerCase();
+  return lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
 }
 
 /**
@@ -42,11 +43,15 @@ export class ProxyTrust {
     const peer = normalizeIp(req.socket.remoteAddress ?? 'unknown');
     const tls = (req.socket as Partial<TLSSocket>).encrypted === true;
     if (this.setting.kind === 'none' || !this.trusts(peer, 0)) return { ip: peer, secure: tls };
-    // Hops from nearest to farthest: the socket peer, then X-Forwarded-For right to left.
-    const forwarded = headerList(req.headers['x-forwarded-for'])
-      .map(normalizeIp)
-      .filter((a) => isIP(a) !== 0)
-      .reverse();
+    // Hops from nearest to farthest: the socket peer, then X-Forwarded-For right to left. An
+    // entry that is not an address ends the chain, so a client cannot forge its way past a
+    // trusted proxy by inserting garbage.
+    const forwarded: string[] = [];
+    for (const entry of headerList(req.headers['x-forwarded-for']).reverse()) {
+      const address = normalizeIp(entry);
+      if (isIP(address) === 0) break;
+      forwarded.push(address);
+    }
     let ip = peer;
     for (let i = 0; i < forwarded.length && this.trusts(ip, i); i++) ip = forwarded[i];
     const proto = headerList(req.headers['x-forwarded-proto'])[0]?.toLowerCase();
@@ -64,7 +69,10 @@ export class ProxyTrust {
         return index < this.setting.hops;
       case 'list': {
         const family = isIP(address);
-        return family !== 0 && this.list!.check(address, family === 6 ? 'ipv6' : 'ipv4');
+        if (family === 0) return false;
+        if (this.list!.check(address, family === 6 ? 'ipv6' : 'ipv4')) return true;
+        // An IPv4 hop also matches an IPv4-mapped IPv6 rule (`::ffff:10.0.0.0/104`).
+        return family === 4 && this.list!.check(`::ffff:${address}`, 'ipv6');
       }
     }
   }

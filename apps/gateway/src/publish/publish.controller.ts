@@ -8,6 +8,7 @@ import {
 import { PublishService } from '@herald/publish';
 import { isTraceparent } from '@herald/telemetry';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
+import { PublishRateGuard } from './publish-rate.guard';
 
 /** `POST /events` response: one id, or one per event of a batch. */
 export type PublishResponse = { id: string } | { ids: readonly string[] };
@@ -19,12 +20,12 @@ export class PublishController {
 
   /**
    * `202` only once the broker holds the events; any error means nothing was published. The
-   * guard authenticates (401) before the body is read; topics are authorized (403) after it is
-   * validated.
+   * guards authenticate (401), then rate-limit per principal `sub` (429), before the body is
+   * read; topics are authorized (403) after it is validated.
    */
   @Post()
   @HttpCode(202)
-  @UseGuards(PublisherGuard)
+  @UseGuards(PublisherGuard, PublishRateGuard)
   async publish(
     @CurrentPrincipal() principal: Principal,
     @RawRequest(JsonBodyPipe) body: unknown,

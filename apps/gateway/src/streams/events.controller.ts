@@ -6,7 +6,8 @@ import {
   TopicPermissionPolicy,
   type Principal,
 } from '@herald/auth';
-import { StreamsService, type SubscriptionRequest } from '@herald/streams';
+import { StreamAdmission } from '@herald/limits';
+import { StreamsService, type StreamClient, type SubscriptionRequest } from '@herald/streams';
 import { requestContext } from '@herald/telemetry';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
@@ -15,28 +16,50 @@ import { SubscriptionRequestPipe } from './subscription-request.pipe';
 /** `GET /events`: the SSE stream (CONTRACT section 1). */
 @Controller('events')
 export class EventsController {
-  constructor(private readonly streams: StreamsService) {}
+  constructor(
+    private readonly streams: StreamsService,
+    private readonly admission: StreamAdmission,
+  ) {}
 
   /**
    * Guards and the pipe refuse bad requests with real 4xx before any stream byte is written:
    * 401 (token), 400 (topics, cursor), then 403 unless every topic is covered by a grant of the
-   * CURRENT token (so a replay after reconnect is re-authorized too).
+   * CURRENT token (so a replay after reconnect is re-authorized too). Then the connect rate
+   * limit and the connection caps (per principal `sub`, else per client IP) admit the stream or
+   * shed it (SHED_MODE). The admitted stream's slot is released on every close path.
    */
   @Get()
   @UseGuards(SubscriberGuard)
-  subscribe(
+  async subscribe(
     @Req() req: IncomingMessage,
     @Res() res: ServerResponse,
     @CurrentPrincipal() principal: Principal,
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
-  ): void {
+  ): Promise<void> {
     TopicPermissionPolicy.assertStreamable(principal);
     TopicPermissionPolicy.assertSubscribe(principal, request.filters);
-    this.streams.open(req, res, request, {
+    const client: StreamClient = {
       ip: clientIp(req),
       sub: principal.sub,
       expiresAt: principal.expiresAt,
       requestId: requestContext.getStore()?.requestId,
-    });
+    };
+    if (this.streams.draining) {
+      this.streams.shed(req, res, 'draining', request.cursor);
+      return;
+    }
+    const admission = await this.admission.admit(client);
+    if (!admission.admitted) {
+      this.streams.shed(req, res, admission.reason, request.cursor, admission.retryAfterMs);
+      return;
+    }
+    const { lease } = admission;
+    if (res.destroyed || req.socket.destroyed) {
+      lease.release(); // the client left while it was being admitted
+      return;
+    }
+    const connection = this.streams.open(req, res, request, client);
+    if (connection === undefined) lease.release();
+    else connection.onClose(() => lease.release());
   }
 }
