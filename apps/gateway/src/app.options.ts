@@ -10,7 +10,12 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
     case 'memory':
       return { driver: 'memory', ...common };
     case 'redis':
-      throw new Error('BROKER=redis is not available in this build');
+      return {
+        driver: 'redis',
+        url: config.REDIS_URL,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        ...common,
+      };
   }
 }
 

@@ -33,6 +33,10 @@ export const configSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of [A-Za-z0-9._:-]')
+    .default('herald:'),
   INGEST_STREAM: z.string().min(1).default('herald:ingest'),
   HISTORY_SIZE: int(1, 1_000_000).default(1000),
   HISTORY_TTL_S: int(1).default(3600),
