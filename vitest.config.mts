@@ -12,6 +12,7 @@ const alias = {
   '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
+  '@herald/ingest': resolve(root, 'libs/ingest/src/index.ts'),
 };
 
 export default defineConfig({

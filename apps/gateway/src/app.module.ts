@@ -3,9 +3,10 @@ import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { BrokerModule } from '@herald/broker';
 import { ConfigModule, HeraldConfig } from '@herald/config';
+import { IngestModule } from '@herald/ingest';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { brokerOptions, ingestOptions, publishOptions, streamsOptions } from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
@@ -19,6 +20,21 @@ import { SubscriptionRequestPipe } from './streams/subscription-request.pipe';
 @Module({})
 export class AppModule {
   static forRoot(config: HeraldConfig): DynamicModule {
+    const publish = PublishModule.forRootAsync({
+      inject: [HeraldConfig],
+      useFactory: publishOptions,
+    });
+    // The Redis ingest stream (CONTRACT section 2) exists only with BROKER=redis.
+    const ingest =
+      config.BROKER === 'redis'
+        ? [
+            IngestModule.forRootAsync({
+              imports: [publish],
+              inject: [HeraldConfig],
+              useFactory: ingestOptions,
+            }),
+          ]
+        : [];
     return {
       module: AppModule,
       imports: [
@@ -29,7 +45,8 @@ export class AppModule {
           useFactory: brokerOptions,
         }),
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
-        PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
+        publish,
+        ...ingest,
         TerminusModule,
       ],
       controllers: [EventsController, PublishController, HealthController, DemoController],

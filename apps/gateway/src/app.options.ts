@@ -1,5 +1,6 @@
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
+import type { IngestModuleOptions } from '@herald/ingest';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
 
@@ -39,4 +40,14 @@ export function publishOptions(config: HeraldConfig): PublishModuleOptions {
 /** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
 export function maxPublishBodyBytes(config: HeraldConfig): number {
   return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
+}
+
+/** Ingest stream consumer (BROKER=redis only). */
+export function ingestOptions(config: HeraldConfig): IngestModuleOptions {
+  return {
+    url: config.REDIS_URL,
+    stream: config.INGEST_STREAM,
+    consumer: config.INSTANCE_ID,
+    claimIdleMs: config.INGEST_CLAIM_IDLE_MS,
+  };
 }
