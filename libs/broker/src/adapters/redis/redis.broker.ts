@@ -415,9 +415,7 @@ export class RedisBroker extends Broker {
   private onMessage(message: string): void {
     const event = parseLive(message);
     if (!event) return;
-    if (event.epoch !== this.epoch && this.baselineKnown) {
-      this.onEpochChange(event.epoch);
-    }
+    this.adoptEpoch(event.epoch);
     this.enqueue({ kind: 'event', event: event.event });
   }
 
@@ -470,7 +468,7 @@ export class RedisBroker extends Broker {
   private async syncToRemote(): Promise<void> {
     if (this.cmd.status !== 'ready') return;
     const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
-    if (epoch !== null && epoch !== this.epoch) this.onEpochChange(epoch);
+    if (epoch !== null) this.adoptEpoch(epoch);
     if (!last) return;
     const [, seq] = splitId(last);
     if (seq > this.lastSeq) await this.backfill(seq);
@@ -544,6 +542,12 @@ export class RedisBroker extends Broker {
     let found = false;
     this.index.forEachMatch(topic, () => (found = true));
     return found;
+  }
+
+  /** Takes the key space's epoch; a change after the first means Redis lost its data. */
+  private adoptEpoch(epoch: string): void {
+    if (this.epoch === undefined) this.epoch = epoch;
+    else if (epoch !== this.epoch) this.onEpochChange(epoch);
   }
 
   /** Redis lost its data (new epoch): old cursors and missed events are gone. */
