@@ -1,5 +1,7 @@
-import { afterAll, describe } from 'vitest';
-import { RedisBroker } from '@herald/broker';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisBroker, RedisKeys, type BrokerMessage, type PublishRequest } from '@herald/broker';
+import { parseTopicFilter } from '@herald/topics';
+import { sleep, waitFor } from '../support/wait';
 import { describeBrokerContract } from '@herald/broker/testing';
 import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
 
@@ -19,6 +21,64 @@ describe('RedisBroker', () => {
     return broker;
   });
 });
+
+describe('RedisBroker live path', () => {
+  requireRedis();
+  const keyPrefix = uniqueKeyPrefix('live');
+  const brokers: RedisBroker[] = [];
+  const make = async () => {
+    const broker = new RedisBroker({
+      url: redisUrlForTests(),
+      keyPrefix,
+      historySize: 1000,
+      historyTtlMs: 60_000,
+    });
+    brokers.push(broker);
+    await waitReady(broker);
+    return broker;
+  };
+  afterAll(async () => {
+    for (const b of brokers) await b.close();
+    await deleteKeys(keyPrefix);
+  });
+
+  it('should recover events and resubscribe within 10 s when the pub/sub subscription silently stops', async () => {
+    const [x, y] = [await make(), await make()];
+    const got: BrokerMessage[] = [];
+    const sub = x.subscribe([parseTopicFilter('stall/*')]).subscribe((m) => got.push(m));
+    await sleep(100);
+    // Silence: the subscriber connection stops listening without any error.
+    await x['sub'].unsubscribe(new RedisKeys(keyPrefix).channel);
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(...(await y.publish([ev(`stall/${i % 2}`, i)])).ids);
+    await waitFor(() => got.length >= 20, 'missed events recovered', 10_000);
+    for (let i = 20; i < 25; i++) ids.push(...(await y.publish([ev(`stall/${i % 2}`, i)])).ids);
+    await waitFor(() => got.length >= 25, 'live again after the stall', 10_000);
+    await sleep(100);
+    sub.unsubscribe();
+    expect(got.map((m) => (m.kind === 'event' ? m.id : m.kind))).toEqual(ids);
+  });
+
+  it('should read a resumed cursor once for many concurrent resumes (coalesced replay)', async () => {
+    const broker = await make();
+    const first = await broker.publish([ev('storm', 0)]);
+    for (let i = 1; i <= 50; i++) await broker.publish([ev('storm', i)]);
+    const outs = Array.from({ length: 200 }, () => [] as BrokerMessage[]);
+    const subs = outs.map((out) =>
+      broker
+        .subscribe([parseTopicFilter('storm')], { cursor: first.ids[0] })
+        .subscribe((m) => out.push(m)),
+    );
+    await waitFor(() => outs.every((o) => o.length === 50), 'every resume replayed', 10_000);
+    for (const s of subs) s.unsubscribe();
+    // One read served every resume: they hold the very same event objects.
+    expect(outs.every((o) => o[0] === outs[0][0])).toBe(true);
+  });
+});
+
+function ev(topic: string, n: number): PublishRequest {
+  return { topic, type: 'message', data: JSON.stringify({ n }) };
+}
 
 async function waitReady(broker: RedisBroker): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -116,7 +116,6 @@ export class RedisBroker extends Broker {
   private readonly sub: Redis;
   private readonly index = new TopicIndex<RedisSubscription>();
   private readonly subscriptions = new Set<RedisSubscription>();
-  private readonly epochCandidate = randomBytes(6).readUIntBE(0, 6).toString(36);
   /** Epoch of the key space as last seen (undefined until Redis answered once). */
   private epoch: string | undefined;
   /** Last event dispatched locally (ms, seq); every lower seq was dispatched or backfilled. */
@@ -158,11 +157,14 @@ export class RedisBroker extends Broker {
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
     this.cmd.on('ready', () => this.enqueue({ kind: 'sync' }));
-    this.sub.on('ready', () => this.enqueue({ kind: 'sync' }));
-    this.sub.on('message', (_channel: string, message: string) => this.onMessage(message));
-    this.sub.subscribe(this.keys.channel).catch((err: unknown) => {
-      this.logger.warn(`subscribe failed (retried on reconnect): ${String(err)}`);
+    this.sub.on('ready', () => {
+      // Idempotent: also heals a subscription lost without the client noticing.
+      this.sub.subscribe(this.keys.channel).catch((err: unknown) => {
+        this.logger.warn(`subscribe failed (retried on reconnect): ${errorText(err)}`);
+      });
+      this.enqueue({ kind: 'sync' });
     });
+    this.sub.on('message', (_channel: string, message: string) => this.onMessage(message));
     this.syncTimer = setInterval(() => this.tick(), options.syncIntervalMs ?? 1000);
     this.syncTimer.unref();
   }
@@ -197,7 +199,8 @@ export class RedisBroker extends Broker {
     ];
     const args: string[] = [
       String(events.length),
-      this.epochCandidate,
+      // Taken only when the key space has no epoch yet (first publish, or Redis lost its data).
+      randomBytes(6).readUIntBE(0, 6).toString(36),
       String(this.options.historySize),
       String(this.options.historyTtlMs),
       key === undefined ? '0' : '1',
