@@ -32,7 +32,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
+          include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts', 'examples/**/*.e2e-spec.ts'],
           fileParallelism: false,
         },
       },
