@@ -29,9 +29,11 @@ async function ready(b) {
 }
 async function concurrently(n, width, fn) {
   let i = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (i < n) await fn(i++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (i < n) await fn(i++);
+    }),
+  );
 }
 
 const opts = { url, keyPrefix: prefix, historySize: 1000, historyTtlMs: 3_600_000 };
@@ -46,7 +48,8 @@ await concurrently(N, 32, (i) => pub.publish([{ topic: `bench/${i % 50}`, type: 
 const scriptRate = N / ((performance.now() - t) / 1000);
 t = performance.now();
 await concurrently(N, 32, (i) =>
-  raw.multi()
+  raw
+    .multi()
     .xadd(`${prefix}raw:${i % 50}`, 'MAXLEN', '~', 1000, '*', 't', 'm', 'd', data)
     .publish(`${prefix}raw`, data)
     .exec(),

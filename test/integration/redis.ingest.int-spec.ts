@@ -85,7 +85,9 @@ describe('Redis ingest stream', () => {
       expect(reason).toMatch(/not valid JSON|reserved|invalid topic/);
       expect(fields).toContain('entry');
     }
-    console.info(`ingest: ${/claimed \d+/.exec(b.output())?.[0] ?? 'nothing claimed'} by the survivor`);
+    console.info(
+      `ingest: ${/claimed \d+/.exec(b.output())?.[0] ?? 'nothing claimed'} by the survivor`,
+    );
     const pending = (await redis.xpending(stream, 'herald')) as [number, ...unknown[]];
     expect(pending[0]).toBe(0);
   });

@@ -173,6 +173,7 @@ export class RedisBroker extends Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.syncTimer);
+    for (const sub of [...this.subscriptions]) sub.subscriber.complete();
     this.sub.disconnect();
     this.cmd.disconnect();
     return Promise.resolve();
