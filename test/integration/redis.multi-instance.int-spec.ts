@@ -64,6 +64,21 @@ describe('Redis broker with two gateway instances', () => {
     expect(onB.events.map((e) => e.id)).toEqual(ids);
   });
 
+  it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
+    const s = await open(b.url, '/events?topic=idem/1');
+    await sleep(200);
+    const body = { topic: 'idem/1', data: { n: 1 } };
+    const first = await publish(a.url, body, { 'Idempotency-Key': 'retry-1' });
+    const again = await publish(b.url, body, { 'Idempotency-Key': 'retry-1' });
+    expect(first.status).toBe(202);
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    const other = await publish(b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
+    expect(other.status).toBe(422);
+    await s.waitForEvents(1);
+    await sleep(300);
+    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+  });
+
   it('should give clients joining B mid-burst a gap-free, duplicate-free suffix of the publishes on A', async () => {
     const ids: string[] = [];
     const joined: { stream: SseStream; after: number }[] = [];
