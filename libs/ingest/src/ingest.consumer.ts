@@ -75,9 +75,17 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     this.loop = this.run();
   }
 
+  /** Lets the current batch finish (bounded: a read stuck on a lost Redis is abandoned). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.loop,
+      new Promise<void>(
+        (done) => (timer = setTimeout(done, (this.options.blockMs ?? 1000) + 2000)),
+      ),
+    ]);
+    clearTimeout(timer);
     this.blocking?.disconnect();
     this.cmd?.disconnect();
   }
