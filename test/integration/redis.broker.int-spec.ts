@@ -48,7 +48,9 @@ describe('RedisBroker live path', () => {
     const sub = x.subscribe([parseTopicFilter('stall/*')]).subscribe((m) => got.push(m));
     await sleep(100);
     // Silence: the subscriber connection stops listening without any error.
-    await x['sub'].unsubscribe(new RedisKeys(keyPrefix).channel);
+    const channel = new RedisKeys(keyPrefix).channel;
+    await x['sub'].unsubscribe(channel);
+    await x['sub'].sunsubscribe(channel);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(...(await y.publish([ev(`stall/${i % 2}`, i)])).ids);
     await waitFor(() => got.length >= 20, 'missed events recovered', 10_000);

@@ -124,7 +124,9 @@ export class RedisBroker extends Broker {
   private baselineKnown = false;
   private readonly queue: LiveTask[] = [];
   private pumping = false;
-  private scriptSha: string;
+  private readonly scriptSha: string;
+  /** SPUBLISH once the server is known to support sharded pub/sub (Redis >= 7). */
+  private publishCommand: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH';
   private readonly syncTimer: NodeJS.Timeout;
   private stalledTicks = 0;
   private lastRemoteSeq = 0;
@@ -156,15 +158,21 @@ export class RedisBroker extends Broker {
     });
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
-    this.cmd.on('ready', () => this.enqueue({ kind: 'sync' }));
+    this.cmd.on('ready', () => {
+      this.detectShardedPubSub();
+      this.enqueue({ kind: 'sync' });
+    });
     this.sub.on('ready', () => {
       // Idempotent: also heals a subscription lost without the client noticing.
       this.sub.subscribe(this.keys.channel).catch((err: unknown) => {
         this.logger.warn(`subscribe failed (retried on reconnect): ${errorText(err)}`);
       });
+      // Publishers on Redis >= 7 use SPUBLISH; listen to both so mixed versions interoperate.
+      this.sub.ssubscribe(this.keys.channel).catch(() => undefined);
       this.enqueue({ kind: 'sync' });
     });
     this.sub.on('message', (_channel: string, message: string) => this.onMessage(message));
+    this.sub.on('smessage', (_channel: string, message: string) => this.onMessage(message));
     this.syncTimer = setInterval(() => this.tick(), options.syncIntervalMs ?? 1000);
     this.syncTimer.unref();
   }
@@ -208,6 +216,7 @@ export class RedisBroker extends Broker {
       options.fingerprint ?? '',
       options.traceparent ?? '',
       k.channel,
+      this.publishCommand,
     ];
     for (const e of events) args.push(e.topic, e.type, e.data);
     let reply: unknown;
@@ -239,6 +248,16 @@ export class RedisBroker extends Broker {
       if (!errorText(err).includes('NOSCRIPT')) throw err;
       return this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
     }
+  }
+
+  private detectShardedPubSub(): void {
+    this.cmd
+      .info('server')
+      .then((info) => {
+        const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+        this.publishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
+      })
+      .catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- subscribe

@@ -2,11 +2,11 @@
  * The atomic publish (EVAL). One call stores a batch: idempotency check, a global consecutive
  * sequence (INCR), XADD with id `<ms>-<seq>` (ms = max(TIME, last ms), so ids grow in every
  * stream and MINID trimming follows time), approximate trimming by size and age, the topic
- * registry, the idempotency record and one PUBLISH per event on the live channel.
+ * registry, the idempotency record and one PUBLISH (SPUBLISH on Redis >= 7: sharded pub/sub) per event on the live channel.
  *
  * KEYS: seq, last, epoch, topics, forgotten, idempotency, stream 1..n
  * ARGV: n, epoch candidate, maxlen, ttl ms, has idempotency key (1/0), fingerprint,
- *       traceparent, channel, then topic, type, data for each event.
+ *       traceparent, channel, PUBLISH or SPUBLISH, then topic, type, data for each event.
  * Returns `{'ok', epoch, ids}` or `{'dup', record}` where record is `fingerprint\nids`.
  */
 export const PUBLISH_SCRIPT = `
@@ -33,7 +33,7 @@ local ids = {}
 local seq = 0
 for i = 1, n do
   seq = redis.call('INCR', KEYS[1])
-  local b = 8 + (i - 1) * 3
+  local b = 9 + (i - 1) * 3
   local topic = ARGV[b + 1]
   local typ = ARGV[b + 2]
   local data = ARGV[b + 3]
@@ -43,7 +43,7 @@ for i = 1, n do
   redis.call('XTRIM', key, 'MINID', '~', string.format('%d', cutoff))
   redis.call('PEXPIRE', key, ttl)
   redis.call('ZADD', KEYS[4], ms, topic)
-  redis.call('PUBLISH', ARGV[8], epoch .. '\\n' .. string.format('%d\\n%d', seq, ms) .. '\\n' .. topic .. '\\n' .. typ .. '\\n' .. ARGV[7] .. '\\n' .. data)
+  redis.call(ARGV[9], ARGV[8], epoch .. '\\n' .. string.format('%d\\n%d', seq, ms) .. '\\n' .. topic .. '\\n' .. typ .. '\\n' .. ARGV[7] .. '\\n' .. data)
   ids[i] = 'r.' .. epoch .. '.' .. string.format('%d.%d', ms, seq)
 end
 redis.call('SET', KEYS[2], string.format('%d-%d', ms, seq))
