@@ -117,6 +117,25 @@ describe('Redis broker with two gateway instances', () => {
     }
   });
 
+  it('should resume a reconnect storm of one cursor on the other instance, every client in full', async () => {
+    const first = await publish(a.url, { topic: 'storm/1', data: 0 });
+    const ids: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      ids.push((await publish(a.url, { topic: `storm/${i % 2}`, data: i })).body.id as string);
+    }
+    const cursor = first.body.id as string;
+    const storm = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        open(b.url, '/events?topic=storm/*', { 'Last-Event-ID': cursor }),
+      ),
+    );
+    expect((await fetch(`${b.url}/health/live`)).status).toBe(200);
+    for (const s of storm) {
+      await s.waitForEvents(30, 20_000);
+      expect(s.events.map((e) => e.id)).toEqual(ids);
+    }
+  });
+
   it('should let EventSource clients of a killed instance resume on the other without loss', async () => {
     // The clients' "load balancer": every (re)connect goes to whichever instance is alive.
     let target = a.url;
