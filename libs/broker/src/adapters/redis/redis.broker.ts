@@ -158,7 +158,14 @@ export class RedisBroker extends Broker {
     });
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
+    let lost = false;
+    this.cmd.on('close', () => {
+      if (!lost && !this.closed) this.logger.warn('Redis connection lost: publish answers 503');
+      lost = true;
+    });
     this.cmd.on('ready', () => {
+      if (lost) this.logger.log('Redis connection restored');
+      lost = false;
       this.detectShardedPubSub();
       this.enqueue({ kind: 'sync' });
     });
