@@ -13,6 +13,9 @@ const alias = {
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
   '@herald/ingest': resolve(root, 'libs/ingest/src/index.ts'),
+  '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
+  '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
+  '@herald/client': resolve(root, 'libs/client/src/index.ts'),
 };
 
 export default defineConfig({
@@ -34,6 +37,17 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts', 'examples/**/*.e2e-spec.ts'],
           fileParallelism: false,
+        },
+      },
+      {
+        // Real headless Chromium (test/support/browser.ts). Its own group (groupOrder): Vitest runs
+        // groups one after another, so the browser never competes with the other projects.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/*.browser-spec.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

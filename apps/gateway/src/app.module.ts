@@ -1,16 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { IngestModule } from '@herald/ingest';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, ingestOptions, publishOptions, streamsOptions } from './app.options';
+import {
+  authOptions,
+  brokerOptions,
+  ingestOptions,
+  publishOptions,
+  streamsOptions,
+} from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { EventsController } from './streams/events.controller';
@@ -39,6 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
+        ObservabilityModule,
         BrokerModule.forRootAsync({
           isGlobal: true,
           inject: [HeraldConfig],
@@ -48,6 +57,11 @@ export class AppModule {
         publish,
         ...ingest,
         TerminusModule,
+        AuthModule.forRootAsync({
+          inject: [HeraldConfig],
+          useFactory: authOptions,
+          devRoutes: config.isAuthDevMode,
+        }),
       ],
       controllers: [EventsController, PublishController, HealthController, DemoController],
       providers: [

@@ -1,8 +1,10 @@
+import type { AuthKeyOptions, AuthModuleOptions } from '@herald/auth';
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
 import type { IngestModuleOptions } from '@herald/ingest';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
+import type { TelemetryModuleOptions } from '@herald/telemetry';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -30,6 +32,7 @@ export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     batchLingerMs: config.BATCH_LINGER_MS,
     instanceId: config.INSTANCE_ID,
+    tokenExpiryWarningMs: config.TOKEN_EXPIRY_WARNING_MS,
   };
 }
 
@@ -49,5 +52,43 @@ export function ingestOptions(config: HeraldConfig): IngestModuleOptions {
     stream: config.INGEST_STREAM,
     consumer: config.INSTANCE_ID,
     claimIdleMs: config.INGEST_CLAIM_IDLE_MS,
+  };
+}
+
+/** Auth options: the key from JWT_SECRET / JWT_PUBLIC_KEY, or an ephemeral one in development. */
+export function authOptions(config: HeraldConfig): AuthModuleOptions {
+  let key: AuthKeyOptions;
+  if (config.JWT_SECRET !== undefined) key = { driver: 'secret', secret: config.JWT_SECRET };
+  else if (config.JWT_PUBLIC_KEY !== undefined) {
+    key = { driver: 'public-key', publicKeyPem: config.JWT_PUBLIC_KEY };
+  } else if (config.isAuthDevMode) key = { driver: 'ephemeral' };
+  else throw new Error('JWT_SECRET or JWT_PUBLIC_KEY is required in production');
+  return {
+    key,
+    algorithms: config.JWT_ALGORITHMS,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    permissionsClaim: config.JWT_PERMISSIONS_CLAIM,
+    cookieName: config.AUTH_COOKIE_NAME,
+    queryToken: config.AUTH_QUERY_TOKEN,
+    anonymousTopics: config.ANONYMOUS_TOPICS,
+    corsOrigins: config.CORS_ORIGINS,
+    revocation: { driver: 'memory' },
+  };
+}
+
+/** Readiness fails while the event loop's p99 delay stays above this. */
+export const EVENT_LOOP_DELAY_THRESHOLD_MS = 1000;
+
+export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
+  const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return {
+    instanceId: config.INSTANCE_ID,
+    maxConnections: config.MAX_CONNECTIONS,
+    tracing:
+      endpoint === undefined
+        ? { driver: 'off' }
+        : { driver: 'otlp', endpoint, instanceId: config.INSTANCE_ID },
+    eventLoopDelayThresholdMs: EVENT_LOOP_DELAY_THRESHOLD_MS,
   };
 }

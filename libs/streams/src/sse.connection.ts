@@ -4,6 +4,7 @@ import type { Subscription } from 'rxjs';
 import type { BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
+import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
 /** Why a stream ended. */
@@ -15,6 +16,8 @@ export interface ConnectionMeta {
   readonly sub?: string;
   readonly ip: string;
   readonly topics: readonly string[];
+  /** The opening request's id (X-Request-Id), for log lines. */
+  readonly requestId?: string;
 }
 
 /** A registry entry (CONTRACT section 5). */
@@ -28,6 +31,9 @@ export interface ConnectionInfo {
   readonly bytesSent: number;
   readonly instance: string;
 }
+
+/** How long after `exp` bytes queued before it may still be flushed. */
+const EXPIRY_FLUSH_SLACK_MS = 500;
 
 /** Response headers of every stream (CONTRACT section 1). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -49,10 +55,15 @@ export class SseConnection implements Flushable {
   bytesSent = 0;
   lastWriteAt = Date.now();
   closeReason: CloseReason | undefined;
+  /** Credentials expiry (epoch ms): past it, the stream ends instead of writing anything. */
+  expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
   private subscription: Subscription | undefined;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
+  /** Broker events queued since the last flush, and the first of them (for the observer). */
+  private queuedEvents = 0;
+  private firstQueued: BrokerEvent | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -60,6 +71,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
+    private readonly observer: StreamsObserver = NOOP_OBSERVER,
   ) {
     this.cursor = cursor;
     res.once('close', () => this.finish('client'));
@@ -96,6 +108,8 @@ export class SseConnection implements Flushable {
     if (this.closed) return;
     this.cursor = event.id;
     this.send(frameOf(event));
+    if (this.closed) return;
+    if (this.queuedEvents++ === 0) this.firstQueued = event;
   }
 
   /** Queues a gateway event (`herald.*`) carrying the current cursor as its id. */
@@ -106,6 +120,10 @@ export class SseConnection implements Flushable {
   /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
   send(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt) {
+      this.end('token-expired');
+      return;
+    }
     const unsent = this.res.writableLength + this.queued + chunk.length;
     if (unsent > this.maxBufferedBytes) {
       this.abort('slow-consumer');
@@ -119,10 +137,22 @@ export class SseConnection implements Flushable {
   /** Writes everything queued in one socket write. */
   flush(): void {
     if (this.closed || this.queued === 0) return;
+    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
+      // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
+      this.queue = [];
+      this.queued = 0;
+      this.end('token-expired');
+      return;
+    }
     const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
     this.queue = [];
     this.queued = 0;
     this.write(out);
+    if (this.firstQueued !== undefined) {
+      this.observer.flushed(this, this.queuedEvents, this.firstQueued, this.lastWriteAt);
+      this.queuedEvents = 0;
+      this.firstQueued = undefined;
+    }
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
@@ -166,8 +196,13 @@ export class SseConnection implements Flushable {
     this.closeReason = reason;
     this.queue = [];
     this.queued = 0;
+    this.queuedEvents = 0;
+    this.firstQueued = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const hook of this.closeHooks.splice(0)) hook(reason);
+    this.observer.closed(this, reason);
   }
 }
+
+const NOOP_OBSERVER = new NoopStreamsObserver();
