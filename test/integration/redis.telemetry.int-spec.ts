@@ -1,4 +1,5 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HeraldTracing } from '@herald/telemetry';
 import { startTestGateway, type Gateway } from '../support/gateway';
@@ -128,5 +129,23 @@ describe('Telemetry with the Redis broker', () => {
     expect(delta('herald_replays_total', { result: 'ok' })).toBe(1);
     expect(delta('herald_replays_total', { result: 'unknown-cursor' })).toBe(1);
     expect(delta('herald_events_delivered_total')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('should count ingest-stream publishes like POST /events when an entry is XADDed', async () => {
+    const [ga, gb] = [a as Gateway, b as Gateway];
+    const published = async () =>
+      value(await scrape(ga.url), 'herald_events_published_total') +
+      value(await scrape(gb.url), 'herald_events_published_total');
+    const before = await published();
+    const s = await open(gb.url, '/events?topic=ingested/1');
+    await sleep(200);
+    const redis = new Redis(redisUrlForTests());
+    try {
+      await redis.xadd(`${prefix}ingest`, '*', 'topic', 'ingested/1', 'data', '{"n":1}');
+    } finally {
+      redis.disconnect();
+    }
+    await s.waitForEvents(1, 10_000);
+    await waitFor(async () => (await published()) === before + 1, 'one published event counted');
   });
 });
