@@ -14,6 +14,7 @@ const alias = {
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
   '@herald/cluster': resolve(root, 'libs/cluster/src/index.ts'),
   '@herald/limits': resolve(root, 'libs/limits/src/index.ts'),
+  '@herald/ingest': resolve(root, 'libs/ingest/src/index.ts'),
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),
@@ -36,7 +37,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
+          include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts', 'examples/**/*.e2e-spec.ts'],
           fileParallelism: false,
         },
       },

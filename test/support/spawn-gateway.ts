@@ -37,7 +37,11 @@ export async function spawnGateway(
     child.once('exit', (code, signal) => done(code ?? signal ?? -1)),
   );
   const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      child.kill('SIGKILL'); // never leave an orphan behind a failed start
+      fail(new Error(`gateway did not start:\n${out}`));
+    }, timeoutMs);
     const poll = setInterval(() => {
       const m = /listening on (https?:\/\/[^\s"]+)/.exec(out);
       if (m) {

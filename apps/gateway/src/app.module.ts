@@ -5,6 +5,7 @@ import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
+import { IngestModule } from '@herald/ingest';
 import { LimitsModule } from '@herald/limits';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
@@ -14,6 +15,7 @@ import {
   authOptions,
   brokerOptions,
   clusterOptions,
+  ingestOptions,
   limitsOptions,
   publishOptions,
   streamsOptions,
@@ -33,6 +35,21 @@ import { SubscriptionRequestPipe } from './streams/subscription-request.pipe';
 @Module({})
 export class AppModule {
   static forRoot(config: HeraldConfig): DynamicModule {
+    const publish = PublishModule.forRootAsync({
+      inject: [HeraldConfig],
+      useFactory: publishOptions,
+    });
+    // The Redis ingest stream (CONTRACT section 2) exists only with BROKER=redis.
+    const ingest =
+      config.BROKER === 'redis'
+        ? [
+            IngestModule.forRootAsync({
+              imports: [publish],
+              inject: [HeraldConfig],
+              useFactory: ingestOptions,
+            }),
+          ]
+        : [];
     return {
       module: AppModule,
       imports: [
@@ -44,7 +61,8 @@ export class AppModule {
           useFactory: brokerOptions,
         }),
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
-        PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
+        publish,
+        ...ingest,
         LimitsModule.forRootAsync({ inject: [HeraldConfig], useFactory: limitsOptions }),
         TerminusModule,
         ClusterModule.forRootAsync({ inject: [HeraldConfig], useFactory: clusterOptions }),

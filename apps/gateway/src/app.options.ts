@@ -3,12 +3,10 @@ import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
 import type { ClusterModuleOptions } from '@herald/cluster';
 import type { LimitsModuleOptions } from '@herald/limits';
+import type { IngestModuleOptions } from '@herald/ingest';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
 import type { TelemetryModuleOptions } from '@herald/telemetry';
-
-/** Prefix of Herald's Redis keys (superseded by REDIS_KEY_PREFIX once the Redis broker lands). */
-const REDIS_KEY_PREFIX = 'herald:';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -17,7 +15,12 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
     case 'memory':
       return { driver: 'memory', ...common };
     case 'redis':
-      throw new Error('BROKER=redis is not available in this build');
+      return {
+        driver: 'redis',
+        url: config.REDIS_URL,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        ...common,
+      };
   }
 }
 
@@ -59,8 +62,23 @@ export function limitsOptions(config: HeraldConfig): LimitsModuleOptions {
     case 'memory':
       return { driver: 'memory', ...common };
     case 'redis':
-      return { driver: 'redis', url: config.REDIS_URL, ...common };
+      return {
+        driver: 'redis',
+        url: config.REDIS_URL,
+        keyPrefix: `${config.REDIS_KEY_PREFIX}limits:`,
+        ...common,
+      };
   }
+}
+
+/** Ingest stream consumer (BROKER=redis only). */
+export function ingestOptions(config: HeraldConfig): IngestModuleOptions {
+  return {
+    url: config.REDIS_URL,
+    stream: config.INGEST_STREAM,
+    consumer: config.INSTANCE_ID,
+    claimIdleMs: config.INGEST_CLAIM_IDLE_MS,
+  };
 }
 
 /** Auth options: the key from JWT_SECRET / JWT_PUBLIC_KEY, or an ephemeral one in development. */
@@ -83,7 +101,7 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     corsOrigins: config.CORS_ORIGINS,
     revocation:
       config.BROKER === 'redis'
-        ? { driver: 'redis', url: config.REDIS_URL, keyPrefix: REDIS_KEY_PREFIX }
+        ? { driver: 'redis', url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }
         : { driver: 'memory' },
   };
 }
@@ -114,7 +132,7 @@ export function clusterOptions(config: HeraldConfig): ClusterModuleOptions {
         driver: 'redis',
         instanceId: config.INSTANCE_ID,
         url: config.REDIS_URL,
-        keyPrefix: REDIS_KEY_PREFIX,
+        keyPrefix: config.REDIS_KEY_PREFIX,
       };
   }
 }

@@ -1,4 +1,5 @@
 import { InMemoryBroker } from './adapters/in-memory.broker';
+import { RedisBroker } from './adapters/redis/redis.broker';
 import type { Broker } from './broker.port';
 import type { BrokerModuleOptions } from './broker.options';
 
@@ -7,6 +8,13 @@ export function createBroker(options: BrokerModuleOptions): Broker {
   switch (options.driver) {
     case 'memory':
       return new InMemoryBroker({
+        historySize: options.historySize,
+        historyTtlMs: options.historyTtlMs,
+      });
+    case 'redis':
+      return new RedisBroker({
+        url: options.url,
+        keyPrefix: options.keyPrefix,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
       });

@@ -11,5 +11,14 @@ export interface MemoryBrokerModuleOptions extends CommonBrokerOptions {
   readonly driver: 'memory';
 }
 
+/** Redis broker shared by any number of instances (BROKER=redis). */
+export interface RedisBrokerModuleOptions extends CommonBrokerOptions {
+  readonly driver: 'redis';
+  /** `redis://` or `rediss://` URL (REDIS_URL). */
+  readonly url: string;
+  /** Prefix of every key and channel (REDIS_KEY_PREFIX, default `herald:`). */
+  readonly keyPrefix?: string;
+}
+
 /** Options of {@link BrokerModule}, discriminated on `driver`. */
-export type BrokerModuleOptions = MemoryBrokerModuleOptions;
+export type BrokerModuleOptions = MemoryBrokerModuleOptions | RedisBrokerModuleOptions;

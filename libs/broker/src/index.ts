@@ -12,8 +12,15 @@ export type {
 } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
 export { BrokerModule, BROKER_MODULE_OPTIONS } from './broker.module';
-export type { BrokerModuleOptions, MemoryBrokerModuleOptions } from './broker.options';
+export type {
+  BrokerModuleOptions,
+  MemoryBrokerModuleOptions,
+  RedisBrokerModuleOptions,
+} from './broker.options';
 export { createBroker } from './broker.factory';
 export { InMemoryBroker } from './adapters/in-memory.broker';
 export type { InMemoryBrokerOptions } from './adapters/in-memory.broker';
+export { RedisBroker } from './adapters/redis/redis.broker';
+export type { RedisBrokerOptions } from './adapters/redis/redis.broker';
+export { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './adapters/redis/redis.keys';
 export { BrokerHealthIndicator } from './broker.health';

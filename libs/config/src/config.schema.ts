@@ -34,7 +34,12 @@ export const configSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of [A-Za-z0-9._:-]')
+    .default('herald:'),
   INGEST_STREAM: z.string().min(1).default('herald:ingest'),
+  INGEST_CLAIM_IDLE_MS: int(100, 3_600_000).default(15000),
   HISTORY_SIZE: int(1, 1_000_000).default(1000),
   HISTORY_TTL_S: int(1).default(3600),
   JWT_SECRET: optionalText,

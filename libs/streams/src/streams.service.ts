@@ -5,8 +5,10 @@ import {
   Logger,
   Optional,
   type BeforeApplicationShutdown,
+  type MessageEvent,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { map, type Observable } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
 import { respondShed, type ShedReason } from './shed.responder';
@@ -15,7 +17,11 @@ import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
-import type { SubscriptionRequest } from './subscription.request';
+import {
+  parseSubscription,
+  type RawSubscription,
+  type SubscriptionRequest,
+} from './subscription.request';
 import { WriteScheduler } from './write.scheduler';
 
 /** Target pace of drain closes; fewer streams drain faster than the grace window. */
@@ -127,6 +133,41 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     );
     if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
     return connection;
+  }
+
+  /**
+   * Validates topics and cursor exactly like `GET /events` (for a team's own endpoint).
+   * @throws SubscriptionRequestError (a 400) on a bad topic, too many topics or a bad cursor.
+   */
+  parseRequest(raw: RawSubscription): SubscriptionRequest {
+    return parseSubscription(raw, this.options.maxTopicsPerConnection, (c) =>
+      this.broker.isWellFormedCursor(c),
+    );
+  }
+
+  /**
+   * The events of a validated subscription as Nest `MessageEvent`s, for a team's own `@Sse`
+   * endpoint: every event has its `id` (a cursor: pass the client's `Last-Event-ID` back in
+   * `request.cursor` to resume, on any instance with Redis), `type`, and `data` already
+   * serialized (Nest writes strings as they are). Replay first, then live; a cursor that cannot
+   * be honoured yields one `herald.reset` event first. Unsubscribing frees the subscription.
+   */
+  messageEvents(request: SubscriptionRequest): Observable<MessageEvent> {
+    const source = this.broker.subscribe(
+      request.filters,
+      request.cursor === undefined ? {} : { cursor: request.cursor },
+    );
+    return source.pipe(
+      map((message): MessageEvent =>
+        message.kind === 'event'
+          ? { id: message.id, type: message.type, data: message.data }
+          : {
+              id: message.cursor,
+              type: 'herald.reset',
+              data: JSON.stringify({ reason: message.reason }),
+            },
+      ),
+    );
   }
 
   /**

@@ -254,6 +254,34 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(a.events[0]).toBe(b.events[0]);
     });
 
+    it('should carry publishedAt and traceparent when delivering live and replaying', async () => {
+      const broker = await make();
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const marker = await broker.publish([ev('traced', 0)]);
+      const c = await live(broker, ['traced']);
+      const before = Date.now();
+      const { ids } = await broker.publish([ev('traced', 1), ev('traced', 2)], { traceparent });
+      const plain = await broker.publish([ev('traced', 3)]);
+      const after = Date.now();
+      await c.waitFor(3);
+      const replay = await live(broker, ['traced'], marker.ids[0]);
+      await replay.waitFor(3);
+      // a live subscription may also see an event stored just before it (Redis pub/sub lag)
+      const seenLive = c.events.filter((e) => e.id !== marker.ids[0]);
+      for (const events of [seenLive, replay.events]) {
+        expect(events.map((e) => [e.id, e.traceparent])).toEqual([
+          [ids[0], traceparent],
+          [ids[1], traceparent],
+          [plain.ids[0], undefined],
+        ]);
+        for (const e of events) {
+          // the broker's clock (Redis TIME for Redis): same host in tests, a second of slack
+          expect(e.publishedAt).toBeGreaterThanOrEqual(before - 1000);
+          expect(e.publishedAt).toBeLessThanOrEqual(after + 1000);
+        }
+      }
+    });
+
     it('should let a take(n) consumer finish without leaking', async () => {
       const broker = await make();
       const before = broker.stats().subscriptions;

@@ -1,11 +1,9 @@
 /**
- * PENDING until the Redis broker is merged (BROKER=redis): rename to `redis.browser-spec.ts`.
- * Two instances share a private redis-server (started here, killed by pid); the page streams from
- * instance A while events are published through B; A is restarted (SIGTERM, new process on the
- * same port). The browser's own reconnect with `Last-Event-ID` must resume with no gap.
+ * Two instances share a private redis-server (started here on port 6394, killed by pid); the page
+ * streams from instance A while events are published through B; A is restarted (SIGTERM, new
+ * process on the same port). The browser's own reconnect with `Last-Event-ID` must resume with
+ * no gap.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumAvailable,
@@ -14,68 +12,36 @@ import {
   readProbe,
   type Chromium,
 } from '../support/browser';
+import { startRedisServer, type RedisServer } from '../support/redis';
 import { spawnGateway, type SpawnedGateway } from '../support/spawn-gateway';
 import { publish } from '../support/sse-client';
 import { sleep, waitFor } from '../support/wait';
 
-/** A free loopback port (closed again before use). */
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
-}
+/** Private redis-server port of this suite (6394-6399 belong to the Redis browser tests). */
+const REDIS_PORT = 6394;
 
 describe.skipIf(!chromiumAvailable())(
   'Instance restart with the Redis broker, seen from Chromium',
   () => {
     let browser: Chromium;
-    let redis: ChildProcess;
-    let redisUrl: string;
+    let redis: RedisServer | undefined;
     const spawned: SpawnedGateway[] = [];
 
     beforeAll(async () => {
-      const port = await freePort();
-      redis = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      redisUrl = `redis://127.0.0.1:${port}`;
-      await waitFor(
-        () =>
-          new Promise<boolean>((ok) => {
-            const socket = connect(port, '127.0.0.1');
-            socket.once('connect', () => {
-              socket.destroy();
-              ok(true);
-            });
-            socket.once('error', () => ok(false));
-          }),
-        'redis-server listening',
-        10_000,
-        50,
-      );
+      redis = await startRedisServer(REDIS_PORT);
       browser = await launchChromium({ bypassCSP: true });
     });
     afterAll(async () => {
       await browser?.close();
       for (const g of spawned) g.kill('SIGKILL');
-      redis?.kill('SIGKILL');
+      await Promise.all(spawned.map((g) => g.exited));
+      await redis?.stop();
     });
 
     it('should resume with no gap when the instance holding the stream restarts', async () => {
       const env = {
         BROKER: 'redis',
-        REDIS_URL: redisUrl,
+        REDIS_URL: (redis as RedisServer).url,
         RETRY_MS: '100',
         SHUTDOWN_GRACE_MS: '500',
       };

@@ -1,0 +1,57 @@
+/**
+ * The atomic publish (EVAL). One call stores a batch: idempotency check, a global consecutive
+ * sequence (INCR), XADD with id `<ms>-<seq>` (ms = max(TIME, last ms), so ids grow in every
+ * stream and MINID trimming follows time), approximate trimming by size and age, the topic
+ * registry, the idempotency record and one PUBLISH (SPUBLISH on Redis >= 7: sharded pub/sub) per event on the live channel.
+ *
+ * KEYS: seq, last, epoch, topics, forgotten, idempotency, stream 1..n
+ * ARGV: n, epoch candidate, maxlen, ttl ms, has idempotency key (1/0), fingerprint,
+ *       traceparent, channel, PUBLISH or SPUBLISH, then topic, type, data for each event.
+ * Returns `{'ok', epoch, ids}` or `{'dup', record}` where record is `fingerprint\nids`.
+ */
+export const PUBLISH_SCRIPT = `
+local n = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[4])
+if ARGV[5] == '1' then
+  local seen = redis.call('GET', KEYS[6])
+  if seen then return {'dup', seen} end
+end
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[3], epoch)
+end
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = redis.call('GET', KEYS[2])
+if last then
+  local lms = tonumber(string.match(last, '^(%d+)'))
+  if lms and lms > ms then ms = lms end
+end
+local cutoff = ms - ttl
+local ids = {}
+local seq = 0
+for i = 1, n do
+  seq = redis.call('INCR', KEYS[1])
+  local b = 9 + (i - 1) * 3
+  local topic = ARGV[b + 1]
+  local typ = ARGV[b + 2]
+  local data = ARGV[b + 3]
+  local key = KEYS[6 + i]
+  local id = string.format('%d-%d', ms, seq)
+  redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], id, 't', typ, 'd', data, 'p', ARGV[7])
+  redis.call('XTRIM', key, 'MINID', '~', string.format('%d', cutoff))
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('ZADD', KEYS[4], ms, topic)
+  redis.call(ARGV[9], ARGV[8], epoch .. '\\n' .. string.format('%d\\n%d', seq, ms) .. '\\n' .. topic .. '\\n' .. typ .. '\\n' .. ARGV[7] .. '\\n' .. data)
+  ids[i] = 'r.' .. epoch .. '.' .. string.format('%d.%d', ms, seq)
+end
+redis.call('SET', KEYS[2], string.format('%d-%d', ms, seq))
+local removed = redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%d', cutoff))
+if removed > 0 then redis.call('SET', KEYS[5], string.format('%d', cutoff)) end
+local joined = table.concat(ids, ',')
+if ARGV[5] == '1' then
+  redis.call('SET', KEYS[6], ARGV[6] .. '\\n' .. joined, 'PX', ttl)
+end
+return {'ok', epoch, joined}
+`;

@@ -1,0 +1,263 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { BrokerError, BrokerErrorCode } from '@herald/broker';
+import { PublishError, PublishService } from '@herald/publish';
+import { INGEST_MODULE_OPTIONS } from './ingest.module-definition';
+import type { IngestModuleOptions } from './ingest.options';
+
+type Entry = [id: string, fields: string[]];
+
+/** What happened to one entry. */
+export type IngestOutcome = 'published' | 'duplicate' | 'dead' | 'retry';
+
+/** Counters of the consumer (metrics, tests). */
+export interface IngestStats {
+  readonly published: number;
+  readonly duplicates: number;
+  readonly dead: number;
+  readonly claimed: number;
+}
+
+const KNOWN_FIELDS = new Set(['topic', 'type', 'data', 'idempotencyKey']);
+
+/**
+ * Reads the ingest stream with XREADGROUP (its own blocking connection), publishes each entry
+ * through {@link PublishService} (same validation and redaction as `POST /events`), then XACKs.
+ * Each entry's idempotency key (its own `idempotencyKey` field, else its entry id) makes a
+ * re-delivered or re-claimed entry publish once. Invalid entries go to `<stream>:dead` with the
+ * reason. Entries idle for `claimIdleMs` on any consumer (a dead instance) are XAUTOCLAIMed.
+ */
+@Injectable()
+export class IngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(IngestConsumer.name);
+  private readonly group: string;
+  private readonly deadStream: string;
+  private blocking: Redis | undefined;
+  private cmd: Redis | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private counts = { published: 0, duplicates: 0, dead: 0, claimed: 0 };
+
+  constructor(
+    private readonly publisher: PublishService,
+    @Inject(INGEST_MODULE_OPTIONS) private readonly options: IngestModuleOptions,
+  ) {
+    this.group = options.group ?? 'herald';
+    this.deadStream = `${options.stream}:dead`;
+  }
+
+  /** Counters since start. */
+  stats(): IngestStats {
+    return { ...this.counts };
+  }
+
+  onApplicationBootstrap(): void {
+    const common: RedisOptions = {
+      maxRetriesPerRequest: null,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+    };
+    this.blocking = new Redis(this.options.url, { ...common, connectionName: 'herald-ingest' });
+    this.cmd = new Redis(this.options.url, {
+      ...common,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectionName: 'herald-ingest-cmd',
+    });
+    this.blocking.on('error', () => undefined);
+    this.cmd.on('error', () => undefined);
+    this.loop = this.run();
+  }
+
+  /** Lets the current batch finish (bounded: a read stuck on a lost Redis is abandoned). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.loop,
+      new Promise<void>(
+        (done) => (timer = setTimeout(done, (this.options.blockMs ?? 1000) + 2000)),
+      ),
+    ]);
+    clearTimeout(timer);
+    this.blocking?.disconnect();
+    this.cmd?.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    const blocking = this.blocking as Redis;
+    let groupReady = false;
+    let ownPending = true;
+    let nextClaimAt = 0;
+    while (!this.stopping) {
+      try {
+        if (!groupReady) groupReady = await this.createGroup(blocking);
+        if (Date.now() >= nextClaimAt) {
+          nextClaimAt = Date.now() + Math.max(250, Math.floor(this.options.claimIdleMs / 2));
+          await this.claimIdle(blocking);
+        }
+        // After a start or a failure, first retry this consumer's own pending entries ('0').
+        const entries = await this.read(blocking, ownPending ? '0' : '>');
+        if (ownPending && entries.length === 0) ownPending = false;
+        if (!(await this.handleAll(entries))) {
+          ownPending = true;
+          await sleep(500);
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        this.logger.warn(`ingest: ${errorText(err)}`);
+        groupReady = false;
+        ownPending = true;
+        await sleep(500);
+      }
+    }
+  }
+
+  private async createGroup(redis: Redis): Promise<boolean> {
+    try {
+      await redis.xgroup('CREATE', this.options.stream, this.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!errorText(err).includes('BUSYGROUP')) throw err;
+    }
+    return true;
+  }
+
+  private async read(redis: Redis, from: '0' | '>'): Promise<Entry[]> {
+    const count = this.options.batchSize ?? 100;
+    const reply = (
+      from === '>'
+        ? await redis.xreadgroup(
+            'GROUP',
+            this.group,
+            this.options.consumer,
+            'COUNT',
+            count,
+            'BLOCK',
+            this.options.blockMs ?? 1000,
+            'STREAMS',
+            this.options.stream,
+            from,
+          )
+        : await redis.xreadgroup(
+            'GROUP',
+            this.group,
+            this.options.consumer,
+            'COUNT',
+            count,
+            'STREAMS',
+            this.options.stream,
+            from,
+          )
+    ) as [string, Entry[]][] | null;
+    if (!reply) return [];
+    // Pending entries deleted from the stream come back with null fields: drop them.
+    return (reply[0]?.[1] ?? []).filter((e) => Array.isArray(e[1]));
+  }
+
+  /** Claims entries another (dead) consumer left pending too long, and handles them. */
+  private async claimIdle(redis: Redis): Promise<void> {
+    let start = '0-0';
+    for (let round = 0; round < 10 && !this.stopping; round++) {
+      const [next, entries] = (await redis.xautoclaim(
+        this.options.stream,
+        this.group,
+        this.options.consumer,
+        this.options.claimIdleMs,
+        start,
+        'COUNT',
+        this.options.batchSize ?? 100,
+      )) as [string, Entry[]];
+      const live = entries.filter((e) => Array.isArray(e[1]));
+      if (live.length > 0) {
+        this.counts.claimed += live.length;
+        this.logger.log(`claimed ${live.length} idle ingest entries`);
+        if (!(await this.handleAll(live))) return;
+      }
+      if (next === '0-0') return;
+      start = next;
+    }
+  }
+
+  /** Handles entries in order; false when the broker failed (the rest stay pending). */
+  private async handleAll(entries: readonly Entry[]): Promise<boolean> {
+    for (const entry of entries) {
+      const outcome = await this.handle(entry);
+      if (outcome === 'retry') return false;
+    }
+    return true;
+  }
+
+  private async handle([id, flat]: Entry): Promise<IngestOutcome> {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i], flat[i + 1]);
+    let outcome: IngestOutcome;
+    const reason = invalidEntry(fields);
+    if (reason !== undefined) {
+      outcome = await this.deadLetter(id, flat, reason);
+    } else {
+      try {
+        const type = fields.get('type');
+        const body = {
+          topic: fields.get('topic'),
+          ...(type === undefined || type === '' ? {} : { type }),
+          data: JSON.parse(fields.get('data') as string) as unknown,
+        };
+        const result = await this.publisher.publish(body, {
+          publisher: `ingest:${this.options.stream}`,
+          idempotencyKey: fields.get('idempotencyKey') || `entry:${id}`,
+        });
+        outcome = result.duplicate ? 'duplicate' : 'published';
+        if (result.duplicate) this.counts.duplicates++;
+        else this.counts.published++;
+      } catch (err) {
+        if (err instanceof PublishError) {
+          outcome = await this.deadLetter(id, flat, err.message);
+        } else if (err instanceof BrokerError && err.code === BrokerErrorCode.IdempotencyConflict) {
+          outcome = await this.deadLetter(id, flat, err.message);
+        } else {
+          this.logger.warn(`ingest entry ${id} not published yet: ${errorText(err)}`);
+          return 'retry';
+        }
+      }
+    }
+    await (this.cmd as Redis).xack(this.options.stream, this.group, id);
+    return outcome;
+  }
+
+  private async deadLetter(id: string, flat: string[], reason: string): Promise<IngestOutcome> {
+    const kept = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (KNOWN_FIELDS.has(flat[i])) kept.push(flat[i], flat[i + 1]);
+    }
+    await (this.cmd as Redis).xadd(this.deadStream, '*', 'reason', reason, 'entry', id, ...kept);
+    this.counts.dead++;
+    return 'dead';
+  }
+}
+
+/** The reason an entry cannot be published as-is, before validation of the event itself. */
+function invalidEntry(fields: Map<string, string>): string | undefined {
+  if (!fields.has('topic')) return 'field "topic" is required';
+  const data = fields.get('data');
+  if (data === undefined) return 'field "data" (a JSON text) is required';
+  try {
+    JSON.parse(data);
+  } catch {
+    return 'field "data" is not valid JSON';
+  }
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,17 @@
+/** Options of {@link IngestModule}. */
+export interface IngestModuleOptions {
+  /** `redis://` or `rediss://` URL (REDIS_URL). */
+  readonly url: string;
+  /** The stream services XADD into (INGEST_STREAM, default `herald:ingest`). */
+  readonly stream: string;
+  /** Consumer group shared by every instance (default `herald`). */
+  readonly group?: string;
+  /** This instance's consumer name (INSTANCE_ID). */
+  readonly consumer: string;
+  /** Entries pending longer than this on any consumer are claimed (INGEST_CLAIM_IDLE_MS). */
+  readonly claimIdleMs: number;
+  /** Entries per read (default 100). */
+  readonly batchSize?: number;
+  /** Longest blocking read, in ms (default 1000; also bounds how long shutdown waits). */
+  readonly blockMs?: number;
+}

@@ -1,0 +1,186 @@
+import { EventSource } from 'eventsource';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
+import { spawnGateway, type SpawnedGateway } from '../support/spawn-gateway';
+import { openStream, publish, type SseStream } from '../support/sse-client';
+import { sleep, waitFor } from '../support/wait';
+
+/** Two gateway processes (built dist/) sharing one Redis key space. */
+describe('Redis broker with two gateway instances', () => {
+  const redisReady = requireRedis();
+  const prefix = uniqueKeyPrefix('multi');
+  const env = {
+    BROKER: 'redis',
+    REDIS_URL: redisUrlForTests(),
+    REDIS_KEY_PREFIX: prefix,
+    INGEST_STREAM: `${prefix}ingest`,
+    RETRY_MS: '100',
+    HISTORY_SIZE: '5000',
+  };
+  let a: SpawnedGateway;
+  let b: SpawnedGateway;
+  const streams: SseStream[] = [];
+
+  beforeAll(async () => {
+    if (!redisReady()) return;
+    [a, b] = await Promise.all([spawnGateway(env), spawnGateway(env)]);
+    for (const g of [a, b]) {
+      await waitFor(
+        async () => (await fetch(`${g.url}/health/ready`)).status === 200,
+        `${g.url} ready`,
+        10_000,
+        50,
+      );
+    }
+  });
+  afterEach(async () => {
+    for (const s of streams.splice(0)) await s.close();
+  });
+  afterAll(async () => {
+    for (const g of [a, b]) g?.kill('SIGKILL');
+    await Promise.all([a?.exited, b?.exited]);
+    await deleteKeys(prefix);
+  });
+
+  const open = async (base: string, path: string, headers?: Record<string, string>) => {
+    const s = await openStream(base, path, { headers });
+    streams.push(s);
+    return s;
+  };
+
+  it('should deliver events published on A to subscribers on A and B in the same order', async () => {
+    const onA = await open(a.url, '/events?topic=order/**');
+    const onB = await open(b.url, '/events?topic=order/**&topic=other');
+    await sleep(200);
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await publish(a.url, { topic: `order/${i % 4}`, data: { i } });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id as string);
+    }
+    await onA.waitForEvents(60, 10_000);
+    await onB.waitForEvents(60, 10_000);
+    expect(onA.events.map((e) => e.id)).toEqual(ids);
+    expect(onB.events.map((e) => e.id)).toEqual(ids);
+  });
+
+  it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
+    const s = await open(b.url, '/events?topic=idem/1');
+    await sleep(200);
+    const body = { topic: 'idem/1', data: { n: 1 } };
+    const first = await publish(a.url, body, { 'Idempotency-Key': 'retry-1' });
+    const again = await publish(b.url, body, { 'Idempotency-Key': 'retry-1' });
+    expect(first.status).toBe(202);
+    expect(again).toMatchObject({ status: 202, body: first.body });
+    const other = await publish(b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
+    expect(other.status).toBe(422);
+    await s.waitForEvents(1);
+    await sleep(300);
+    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+  });
+
+  it('should give clients joining B mid-burst a gap-free, duplicate-free suffix of the publishes on A', async () => {
+    const ids: string[] = [];
+    const joined: { stream: SseStream; after: number }[] = [];
+    const resumed: { stream: SseStream; cursorIndex: number }[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const res = await publish(a.url, { topic: 'burst/x', data: { i } });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id as string);
+      if (i % 125 === 62) {
+        joined.push({ stream: await open(b.url, '/events?topic=burst/*'), after: i });
+        const cursorIndex = i - 40;
+        const s = await open(b.url, '/events?topic=burst/x', { 'Last-Event-ID': ids[cursorIndex] });
+        resumed.push({ stream: s, cursorIndex });
+      }
+    }
+    for (const { stream } of joined) {
+      await waitFor(
+        () => stream.events.at(-1)?.id === ids.at(-1),
+        'last event on a mid-burst client',
+        20_000,
+        20,
+      );
+      const got = stream.events.map((e) => e.id as string);
+      const start = ids.indexOf(got[0]);
+      expect(start).toBeGreaterThanOrEqual(0);
+      expect(got).toEqual(ids.slice(start));
+    }
+    for (const { stream, cursorIndex } of resumed) {
+      await waitFor(
+        () => stream.events.at(-1)?.id === ids.at(-1),
+        'last event on a resumed client',
+        20_000,
+        20,
+      );
+      expect(stream.events.map((e) => e.id)).toEqual(ids.slice(cursorIndex + 1));
+    }
+  });
+
+  it('should resume a reconnect storm of one cursor on the other instance, every client in full', async () => {
+    const first = await publish(a.url, { topic: 'storm/1', data: 0 });
+    const ids: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      ids.push((await publish(a.url, { topic: `storm/${i % 2}`, data: i })).body.id as string);
+    }
+    const cursor = first.body.id as string;
+    const storm = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        open(b.url, '/events?topic=storm/*', { 'Last-Event-ID': cursor }),
+      ),
+    );
+    expect((await fetch(`${b.url}/health/live`)).status).toBe(200);
+    for (const s of storm) {
+      await s.waitForEvents(30, 20_000);
+      expect(s.events.map((e) => e.id)).toEqual(ids);
+    }
+  });
+
+  it('should let EventSource clients of a killed instance resume on the other without loss', async () => {
+    // The clients' "load balancer": every (re)connect goes to whichever instance is alive.
+    let target = a.url;
+    const clients: { es: EventSource; got: string[]; errors: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const client = { es: undefined as unknown as EventSource, got: [] as string[], errors: 0 };
+      client.es = new EventSource(`${a.url}/events?topic=kill/*`, {
+        fetch: (input, init) => {
+          const url = new URL(String(input));
+          return fetch(`${target}${url.pathname}${url.search}`, init);
+        },
+      });
+      client.es.addEventListener('message', (e) => client.got.push(e.lastEventId));
+      client.es.addEventListener('herald.reset', () => client.got.push('RESET'));
+      client.es.onerror = () => client.errors++;
+      clients.push(client);
+    }
+    await waitFor(
+      () => clients.every((c) => c.es.readyState === EventSource.OPEN),
+      'EventSource clients open on A',
+      10_000,
+    );
+    await sleep(200);
+    const ids: string[] = [];
+    const pub = async (i: number) => {
+      const res = await publish(b.url, { topic: `kill/${i % 3}`, data: { i } });
+      expect(res.status).toBe(202);
+      ids.push(res.body.id as string);
+    };
+    for (let i = 0; i < 100; i++) await pub(i);
+    await waitFor(() => clients.every((c) => c.got.length >= 50), 'events before the kill');
+    a.kill('SIGKILL');
+    target = b.url;
+    for (let i = 100; i < 300; i++) {
+      await pub(i);
+      if (i % 20 === 0) await sleep(10);
+    }
+    try {
+      for (const c of clients) {
+        await waitFor(() => c.got.at(-1) === ids.at(-1), 'every event after the kill', 20_000);
+        expect(c.errors).toBeGreaterThan(0);
+        expect(c.got).toEqual(ids);
+      }
+    } finally {
+      for (const c of clients) c.es.close();
+    }
+  });
+});
