@@ -5,12 +5,12 @@
  * `herald` claim, cookie `herald_token`, `?access_token=`, `POST /admin/revocations`, and
  * `GET /dev/token` in development without a key.
  */
-import type { IncomingMessage } from 'node:http';
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumAvailable,
+  countStreamRequests,
   installProbe,
   launchChromium,
   readProbe,
@@ -39,15 +39,6 @@ function token(sub: string, grants: Grants, expiresInS = 600): Promise<string> {
     .setIssuedAt(now - 1)
     .setExpirationTime(now + expiresInS)
     .sign(new TextEncoder().encode(SECRET));
-}
-
-/** Counts `GET /events` requests reaching the gateway. */
-function countStreamRequests(gw: Gateway): () => number {
-  let count = 0;
-  gw.app
-    .getHttpServer()
-    .on('request', (req: IncomingMessage) => req.url?.startsWith('/events') && count++);
-  return () => count;
 }
 
 describe.skipIf(!chromiumAvailable())('Auth seen from Chromium', () => {
@@ -104,7 +95,7 @@ describe.skipIf(!chromiumAvailable())('Auth seen from Chromium', () => {
 
   it('should end the EventSource (CLOSED, no retry) on 401 for a missing or bad token', async () => {
     await openPage();
-    const requests = countStreamRequests(gw);
+    const requests = countStreamRequests(gw.app.getHttpServer());
     await installProbe(page, '/events?topic=private/x&access_token=not.a.jwt');
     await waitFor(async () => (await readProbe(page)).readyState === CLOSED, 'CLOSED after 401');
     await sleep(500);
@@ -115,7 +106,7 @@ describe.skipIf(!chromiumAvailable())('Auth seen from Chromium', () => {
 
   it('should end the EventSource (CLOSED, no retry) on 403 for a topic outside the grants', async () => {
     await openPage();
-    const requests = countStreamRequests(gw);
+    const requests = countStreamRequests(gw.app.getHttpServer());
     const t = await token('bob', { subscribe: ['users/bob/**'] });
     await installProbe(page, `/events?topic=users/alice/inbox&access_token=${t}`);
     await waitFor(async () => (await readProbe(page)).readyState === CLOSED, 'CLOSED after 403');
@@ -125,7 +116,7 @@ describe.skipIf(!chromiumAvailable())('Auth seen from Chromium', () => {
 
   it('should stop a revoked subject: its reconnect gets 204 and the EventSource closes', async () => {
     await openPage();
-    const requests = countStreamRequests(gw);
+    const requests = countStreamRequests(gw.app.getHttpServer());
     const t = await token('mallory', { subscribe: ['feed'] });
     await installProbe(page, `/events?topic=feed&access_token=${t}`);
     await waitFor(async () => (await readProbe(page)).opens === 1, 'open');

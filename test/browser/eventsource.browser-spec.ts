@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionRegistry, StreamsService } from '@herald/streams';
 import {
   chromiumAvailable,
+  countStreamRequests,
   installProbe,
   launchChromium,
   readProbe,
@@ -18,15 +18,6 @@ import { sleep, waitFor } from '../support/wait';
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
-
-/** Counts requests to `GET /events` reaching the gateway's HTTP server. */
-function countStreamRequests(gw: Gateway): () => number {
-  let count = 0;
-  gw.app
-    .getHttpServer()
-    .on('request', (req: IncomingMessage) => req.url?.startsWith('/events') && count++);
-  return () => count;
-}
 
 describe.skipIf(!chromiumAvailable())('Native EventSource in Chromium', () => {
   let browser: Chromium;
@@ -124,7 +115,7 @@ describe.skipIf(!chromiumAvailable())('Native EventSource in Chromium', () => {
 
   it('should end the EventSource for good when the stream is refused with a 400', async () => {
     await openPage(gw.url);
-    const requests = countStreamRequests(gw);
+    const requests = countStreamRequests(gw.app.getHttpServer());
     await installProbe(page, '/events?topic=bad//topic');
     const probe = await waitFor(async () => {
       const p = await readProbe(page);

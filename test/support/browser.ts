@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -152,4 +153,16 @@ export function readProbe(page: Page): Promise<ProbeSnapshot> {
     const p = (globalThis as unknown as { heraldProbe: ProbeState }).heraldProbe;
     return { opens: p.opens, readyState: p.source.readyState, errors: p.errors, events: p.events };
   });
+}
+
+/**
+ * Counts `GET /events` requests reaching a gateway's HTTP server (prepended, so it sees the URL
+ * before any middleware rewrites it).
+ */
+export function countStreamRequests(server: Server): () => number {
+  let count = 0;
+  server.prependListener('request', (req: IncomingMessage) => {
+    if (req.url?.startsWith('/events')) count++;
+  });
+  return () => count;
 }
