@@ -11,6 +11,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const eld = monitorEventLoopDelay({ resolution: 5 });
 eld.enable();
 
+process.once('SIGINT', () => process.exit(0));
+
 async function main() {
   let url;
   if (kind === 'herald') {

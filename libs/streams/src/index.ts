@@ -18,3 +18,4 @@ export {
 } from './subscription.request';
 export type { RawSubscription, SubscriptionRequest } from './subscription.request';
 export { WriteScheduler } from './write.scheduler';
+export { acceptsGzip } from './content-encoding';

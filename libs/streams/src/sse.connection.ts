@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Subscription } from 'rxjs';
-import type { BrokerEvent } from '@herald/broker';
+import type { Socket } from 'node:net';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
 import type { Flushable, WriteScheduler } from './write.scheduler';
@@ -37,9 +38,14 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   Connection: 'keep-alive',
 };
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 /**
- * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler};
- * unsent bytes (queued plus what the socket has not taken) are bounded by `maxBufferedBytes`.
+ * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
+ * as one socket write (HTTP chunk framing done here, so the response machinery is bypassed after
+ * the headers); with `compress`, each flush goes through a per-connection gzip stream and a sync
+ * flush. Unsent bytes (queued plus what the socket and gzip have not taken) are bounded by
+ * `maxBufferedBytes`.
  */
 export class SseConnection implements Flushable {
   readonly id = randomUUID();
@@ -51,7 +57,12 @@ export class SseConnection implements Flushable {
   closeReason: CloseReason | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
-  private subscription: Subscription | undefined;
+  /** Bytes the socket (and gzip) had not taken at the last flush: an upper bound until the next. */
+  private backlog = 0;
+  private socket: Socket | null = null;
+  private chunked = false;
+  private gzip: Gzip | undefined;
+  private subscription: BrokerAttachment | undefined;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
 
   constructor(
@@ -60,6 +71,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
+    private readonly compress = false,
   ) {
     this.cursor = cursor;
     res.once('close', () => this.finish('client'));
@@ -70,13 +82,24 @@ export class SseConnection implements Flushable {
     return this.closeReason !== undefined;
   }
 
-  /** Sends the status line, headers and the first `retry:` at once. */
-  open(retryMs: number): void {
+  /**
+   * Sends the status line, headers and the first `retry:` at once. `vary` adds
+   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts).
+   */
+  open(retryMs: number, vary = false): void {
     const socket = this.res.socket;
+    // Events are whole, coalesced writes: send each at once rather than wait for an ACK.
     socket?.setNoDelay(true);
     socket?.setTimeout(0);
-    this.res.writeHead(200, SSE_HEADERS);
-    this.write(frameRetry(retryMs));
+    const headers: Record<string, string> = { ...SSE_HEADERS };
+    if (vary || this.compress) headers.Vary = 'Accept-Encoding';
+    if (this.compress) headers['Content-Encoding'] = 'gzip';
+    this.res.writeHead(200, headers);
+    this.res.flushHeaders();
+    this.socket = socket;
+    this.chunked = this.res.chunkedEncoding;
+    if (this.compress) this.startGzip();
+    this.write(frameRetry(retryMs), Date.now());
   }
 
   /** Registers a hook run once when the stream ends. */
@@ -86,7 +109,7 @@ export class SseConnection implements Flushable {
   }
 
   /** Ties a broker subscription to the connection's lifetime. */
-  attach(subscription: Subscription): void {
+  attach(subscription: BrokerAttachment): void {
     if (this.closed) subscription.unsubscribe();
     else this.subscription = subscription;
   }
@@ -106,14 +129,17 @@ export class SseConnection implements Flushable {
   /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
   send(chunk: Buffer): void {
     if (this.closed) return;
-    const unsent = this.res.writableLength + this.queued + chunk.length;
-    if (unsent > this.maxBufferedBytes) {
-      this.abort('slow-consumer');
-      return;
+    if (this.backlog + this.queued + chunk.length > this.maxBufferedBytes) {
+      // The cached backlog only shrinks between flushes: re-read it before judging.
+      this.backlog = this.unsentInStreams();
+      if (this.backlog + this.queued + chunk.length > this.maxBufferedBytes) {
+        this.abort('slow-consumer');
+        return;
+      }
     }
+    if (this.queued === 0) this.scheduler.schedule(this);
     this.queue.push(chunk);
     this.queued += chunk.length;
-    this.scheduler.schedule(this);
   }
 
   /** Writes everything queued in one socket write. */
@@ -122,22 +148,31 @@ export class SseConnection implements Flushable {
     const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
     this.queue = [];
     this.queued = 0;
-    this.write(out);
+    this.write(out, this.scheduler.now);
+    this.backlog = this.unsentInStreams();
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
   end(reason: CloseReason, final?: Buffer): void {
     if (this.closed) return;
     this.flush();
-    if (final) this.write(final);
+    if (final) this.write(final, Date.now());
     this.finish(reason);
-    this.res.end();
+    const gzip = this.gzip;
+    if (gzip === undefined) {
+      this.res.end();
+      return;
+    }
+    // The last compressed bytes come out asynchronously: end the response after them.
+    gzip.once('end', () => this.res.end());
+    gzip.end();
   }
 
   /** Drops the connection at once (no further bytes). */
   abort(reason: CloseReason): void {
     if (this.closed) return;
     this.finish(reason);
+    this.gzip?.destroy();
     this.res.destroy();
   }
 
@@ -155,10 +190,44 @@ export class SseConnection implements Flushable {
     };
   }
 
-  private write(chunk: Buffer): void {
+  private write(chunk: Buffer, now: number): void {
     this.bytesSent += chunk.length;
-    this.lastWriteAt = Date.now();
-    this.res.write(chunk);
+    this.lastWriteAt = now;
+    const gzip = this.gzip;
+    if (gzip === undefined) {
+      this.writeBody(chunk);
+      return;
+    }
+    gzip.write(chunk);
+    gzip.flush(zlibConstants.Z_SYNC_FLUSH);
+  }
+
+  /** One socket write per call: the body bytes, in an HTTP chunk when the response is chunked. */
+  private writeBody(chunk: Buffer): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed) return;
+    if (!this.chunked) {
+      socket.write(chunk);
+      return;
+    }
+    const size = chunk.length.toString(16);
+    const out = Buffer.allocUnsafe(size.length + 4 + chunk.length);
+    out.write(size, 0, 'latin1');
+    CRLF.copy(out, size.length);
+    chunk.copy(out, size.length + 2);
+    CRLF.copy(out, out.length - 2);
+    socket.write(out);
+  }
+
+  private startGzip(): void {
+    const gzip = createGzip({ memLevel: 8 });
+    gzip.on('data', (compressed: Buffer) => this.writeBody(compressed));
+    gzip.on('error', () => this.abort('error'));
+    this.gzip = gzip;
+  }
+
+  private unsentInStreams(): number {
+    return (this.socket?.writableLength ?? 0) + (this.gzip?.writableLength ?? 0);
   }
 
   private finish(reason: CloseReason): void {
@@ -166,6 +235,7 @@ export class SseConnection implements Flushable {
     this.closeReason = reason;
     this.queue = [];
     this.queued = 0;
+    if (reason === 'client') this.gzip?.destroy();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const hook of this.closeHooks.splice(0)) hook(reason);

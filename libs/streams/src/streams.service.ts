@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Broker, type BrokerReset } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
+import { acceptsGzip } from './content-encoding';
 import { respondShed, type ShedReason } from './shed.responder';
 import { SseConnection, type ConnectionMeta } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
@@ -67,6 +68,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       this.shed(req, res, 'draining', request.cursor);
       return undefined;
     }
+    const compressible = this.options.compression === 'gzip';
     const meta: ConnectionMeta = {
       sub: client.sub,
       ip: client.ip,
@@ -78,25 +80,26 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       request.cursor ?? this.broker.nowCursor(),
       this.scheduler,
       this.options.maxBufferedBytes,
+      compressible && acceptsGzip(req),
     );
-    connection.open(this.options.retryMs);
+    connection.open(this.options.retryMs, compressible);
     this.registry.add(connection);
-    const source = this.broker.subscribe(
-      request.filters,
-      request.cursor === undefined ? {} : { cursor: request.cursor },
-    );
     connection.attach(
-      source.subscribe({
-        next: (message) => {
-          if (message.kind === 'event') connection.deliver(message);
-          else this.reset(connection, message);
+      this.broker.attach(
+        request.filters,
+        request.cursor === undefined ? {} : { cursor: request.cursor },
+        {
+          next: (message) => {
+            if (message.kind === 'event') connection.deliver(message);
+            else this.reset(connection, message);
+          },
+          error: (err: unknown) => {
+            this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
+            connection.end('broker');
+          },
+          complete: () => connection.end('broker'),
         },
-        error: (err: unknown) => {
-          this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
-          connection.end('broker');
-        },
-        complete: () => connection.end('broker'),
-      }),
+      ),
     );
     return connection;
   }

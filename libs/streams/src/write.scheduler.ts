@@ -10,6 +10,8 @@ export interface Flushable {
 export class WriteScheduler {
   private dirty = new Set<Flushable>();
   private armed = false;
+  /** Time of the current flush run (or of the last one): one clock read per batch. */
+  now = Date.now();
 
   constructor(private readonly lingerMs: number) {}
 
@@ -23,6 +25,7 @@ export class WriteScheduler {
 
   private readonly run = (): void => {
     this.armed = false;
+    this.now = Date.now();
     const batch = this.dirty;
     this.dirty = new Set();
     for (const target of batch) target.flush();
