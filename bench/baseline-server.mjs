@@ -70,7 +70,11 @@ export async function startBaseline({ port = 0, redisUrl, channel = 'bench' } = 
           return;
         }
         const list = Array.isArray(parsed.events) ? parsed.events : [parsed];
-        const events = list.map((e) => ({ topic: e.topic, type: e.type ?? 'message', data: e.data }));
+        const events = list.map((e) => ({
+          topic: e.topic,
+          type: e.type ?? 'message',
+          data: e.data,
+        }));
         if (pub) {
           pub.publish(channel, JSON.stringify(events)).then(
             () => res.writeHead(202, { 'Content-Type': 'application/json' }).end('{}'),

@@ -32,9 +32,7 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e')
-  .slice(7)
-  .split(',');
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e').slice(7).split(',');
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 const T = QUICK
@@ -79,7 +77,12 @@ async function startServer(kind, env = {}) {
   const child = spawnNode(resolve(here, 'server-host.mjs'), [kind], {
     core: SERVER_CORE,
     env: kind === 'herald' ? { ...HERALD_ENV, ...env } : env,
-    nodeArgs: ['--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`] : [])],
+    nodeArgs: [
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`]
+        : []),
+    ],
   });
   try {
     const { url } = await request(child, null, 'ready', 30_000);
@@ -113,7 +116,9 @@ async function startClients(count) {
 }
 
 async function stopClients(clients) {
-  await Promise.all(clients.map((c) => request(c, { cmd: 'close' }, 'closed', 5000).catch(() => undefined)));
+  await Promise.all(
+    clients.map((c) => request(c, { cmd: 'close' }, 'closed', 5000).catch(() => undefined)),
+  );
   await Promise.all(clients.map((c) => stop(c)));
 }
 
@@ -381,7 +386,22 @@ async function freePort() {
 
 async function withRedis(fn) {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
   const failed = await Promise.race([
     new Promise((r) => child.once('error', () => r(true))),
     sleep(500).then(() => false),
@@ -436,7 +456,11 @@ async function storm(kind, n) {
       headers: { 'Last-Event-ID': cursor },
       batch: Math.ceil(n / 4),
     });
-    const ok = await until(async () => (await clientTotals(clients)).frames >= expected, 30_000, 50);
+    const ok = await until(
+      async () => (await clientTotals(clients)).frames >= expected,
+      30_000,
+      50,
+    );
     const ms = Date.now() - t0;
     const s = await serverStats(server);
     const totals = await clientTotals(clients);
@@ -455,12 +479,19 @@ const rows = [];
 const results = {
   startedAt: new Date().toISOString(),
   command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, memGB: round1(totalmem() / 2 ** 30), node: process.version, taskset: tasksetAvailable() },
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memGB: round1(totalmem() / 2 ** 30),
+    node: process.version,
+    taskset: tasksetAvailable(),
+  },
   scenarios: {},
 };
 
 function row(name, unit, herald, baseline, { better, target, met }) {
-  const ratio = herald !== undefined && baseline ? Math.round((herald / baseline) * 100) / 100 : undefined;
+  const ratio =
+    herald !== undefined && baseline ? Math.round((herald / baseline) * 100) / 100 : undefined;
   rows.push({ name, unit, herald, baseline, ratio, better, target, met });
 }
 
@@ -505,12 +536,24 @@ await scenario('b', 'fan-out deliveries/s at maximum publish rate', async () => 
     const herald = await fanOut('herald', subs);
     const baseline = await fanOut('baseline', subs);
     const want = subs === 1000 ? 2.0 : 1.5;
-    row(`b. fan-out deliveries/s, ${subs / 1000}k subs`, '/s', herald.deliveriesPerS, baseline.deliveriesPerS, {
-      better: 'higher',
-      target: `>= ${want}x`,
-      met: herald.deliveriesPerS >= want * baseline.deliveriesPerS,
-    });
-    row(`b. server CPU during fan-out, ${subs / 1000}k`, '%', herald.serverCpuPct, baseline.serverCpuPct, { better: 'info', target: '', met: undefined });
+    row(
+      `b. fan-out deliveries/s, ${subs / 1000}k subs`,
+      '/s',
+      herald.deliveriesPerS,
+      baseline.deliveriesPerS,
+      {
+        better: 'higher',
+        target: `>= ${want}x`,
+        met: herald.deliveriesPerS >= want * baseline.deliveriesPerS,
+      },
+    );
+    row(
+      `b. server CPU during fan-out, ${subs / 1000}k`,
+      '%',
+      herald.serverCpuPct,
+      baseline.serverCpuPct,
+      { better: 'info', target: '', met: undefined },
+    );
     out[`subs${subs}`] = { herald, baseline };
   }
   return out;
@@ -521,13 +564,24 @@ await scenario('c', 'latency at 1k subscribers (100 and 20 events/s) and gzip', 
   for (const rate of [100, 20]) {
     const herald = await paceLatency('herald', 1000, rate);
     const baseline = await paceLatency('baseline', 1000, rate);
-    row(`c. p50 latency, 1k x ${rate}/s`, 'ms', herald.p50Ms, baseline.p50Ms, { better: 'lower', target: '', met: undefined });
+    row(`c. p50 latency, 1k x ${rate}/s`, 'ms', herald.p50Ms, baseline.p50Ms, {
+      better: 'lower',
+      target: '',
+      met: undefined,
+    });
     row(`c. p99 latency, 1k x ${rate}/s`, 'ms', herald.p99Ms, baseline.p99Ms, {
       better: 'lower',
       target: rate === 100 ? '< 50 ms, all delivered' : '<= baseline',
-      met: rate === 100 ? herald.p99Ms < 50 && herald.delivered >= 100 : herald.p99Ms <= baseline.p99Ms,
+      met:
+        rate === 100
+          ? herald.p99Ms < 50 && herald.delivered >= 100
+          : herald.p99Ms <= baseline.p99Ms,
     });
-    row(`c. delivered within 5 s, 1k x ${rate}/s`, '%', herald.delivered, baseline.delivered, { better: 'higher', target: '', met: undefined });
+    row(`c. delivered within 5 s, 1k x ${rate}/s`, '%', herald.delivered, baseline.delivered, {
+      better: 'higher',
+      target: '',
+      met: undefined,
+    });
     row(`c. server CPU, 1k x ${rate}/s`, '%', herald.serverCpuPct, baseline.serverCpuPct, {
       better: 'lower',
       target: rate === 20 ? '<= baseline' : '',
@@ -538,8 +592,18 @@ await scenario('c', 'latency at 1k subscribers (100 and 20 events/s) and gzip', 
   // gzip: the same 1k x 100/s load with clients that accept gzip, against Herald uncompressed.
   const plain = out.rate100.herald;
   const gzip = await paceLatency('herald', 1000, 100, { COMPRESSION: 'gzip' }, true);
-  row('c. gzip: wire bytes per delivery (vs off)', 'B', gzip.wireBytesPerDelivery, plain.wireBytesPerDelivery, { better: 'lower', target: '', met: undefined });
-  row('c. gzip: server CPU, 1k x 100/s (vs off)', '%', gzip.serverCpuPct, plain.serverCpuPct, { better: 'info', target: '', met: undefined });
+  row(
+    'c. gzip: wire bytes per delivery (vs off)',
+    'B',
+    gzip.wireBytesPerDelivery,
+    plain.wireBytesPerDelivery,
+    { better: 'lower', target: '', met: undefined },
+  );
+  row('c. gzip: server CPU, 1k x 100/s (vs off)', '%', gzip.serverCpuPct, plain.serverCpuPct, {
+    better: 'info',
+    target: '',
+    met: undefined,
+  });
   out.gzip = { herald: gzip, off: plain };
   return out;
 });
@@ -553,7 +617,11 @@ await scenario('d', 'latency across two instances through Redis', async () => {
       return true;
     });
   } catch (err) {
-    log(`d: skipped: redis broker unavailable (${String(err.message ?? err).split('\n')[0].slice(0, 160)})`);
+    log(
+      `d: skipped: redis broker unavailable (${String(err.message ?? err)
+        .split('\n')[0]
+        .slice(0, 160)})`,
+    );
     console.log('d: skipped: redis broker unavailable');
     return { skipped: 'redis broker unavailable' };
   }
@@ -566,7 +634,11 @@ await scenario('d', 'latency across two instances through Redis', async () => {
       target: '< 100 ms',
       met: herald.p99Ms < 100 && herald.delivered >= 100,
     });
-    row('d. p50 latency via Redis, 1k x 100/s', 'ms', herald.p50Ms, baseline.p50Ms, { better: 'lower', target: '', met: undefined });
+    row('d. p50 latency via Redis, 1k x 100/s', 'ms', herald.p50Ms, baseline.p50Ms, {
+      better: 'lower',
+      target: '',
+      met: undefined,
+    });
     return { herald, baseline };
   });
 });
@@ -608,8 +680,13 @@ const table = [
 ].join('\n');
 mkdirSync(resolve(here, 'results'), { recursive: true });
 writeFileSync(resolve(here, 'results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(resolve(here, 'results/latest.md'), `${results.command} (${results.startedAt})\n\n${table}\n`);
-console.log(`\n${results.command}  (${results.machine.cpus} cores, node ${results.machine.node}, taskset ${results.machine.taskset})\n`);
+writeFileSync(
+  resolve(here, 'results/latest.md'),
+  `${results.command} (${results.startedAt})\n\n${table}\n`,
+);
+console.log(
+  `\n${results.command}  (${results.machine.cpus} cores, node ${results.machine.node}, taskset ${results.machine.taskset})\n`,
+);
 console.log(table);
 console.log(`\nJSON: bench/results/latest.json`);
 agent.destroy();

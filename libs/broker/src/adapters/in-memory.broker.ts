@@ -253,11 +253,7 @@ export class InMemoryBroker extends Broker {
     return { subscriptions: this.subscriptionCount, topics: this.histories.size };
   }
 
-  private replay(
-    filters: readonly TopicFilter[],
-    cursor: string,
-    out: LocalSubscription,
-  ): void {
+  private replay(filters: readonly TopicFilter[], cursor: string, out: LocalSubscription): void {
     const match = CURSOR.exec(cursor);
     if (!match) {
       throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
