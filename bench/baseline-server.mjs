@@ -96,6 +96,6 @@ export async function startBaseline({ port = 0, redisUrl, channel = 'bench' } = 
     res.writeHead(404).end();
   });
   server.keepAliveTimeout = 5000;
-  await new Promise((r) => server.listen(port, '127.0.0.1', 4096, r));
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${server.address().port}` };
 }

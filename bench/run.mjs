@@ -76,7 +76,7 @@ const HERALD_ENV = {
 async function startServer(kind, env = {}) {
   const child = spawnNode(resolve(here, 'server-host.mjs'), [kind], {
     core: SERVER_CORE,
-    env: kind === 'herald' ? { ...HERALD_ENV, ...env } : env,
+    env: kind.startsWith('herald') ? { ...HERALD_ENV, ...env } : env,
     nodeArgs: [
       '--expose-gc',
       ...(process.env.BENCH_CPU_PROF
@@ -342,6 +342,9 @@ async function idleMemory(kind) {
       connections: totals.firstSeen,
       failed: failed + totals.closed,
       rssPerConnKB: round1((after.rss - before.rss) / 1024 / Math.max(1, totals.firstSeen)),
+      heapPerConnKB: round1(
+        (after.heapUsed - before.heapUsed) / 1024 / Math.max(1, totals.firstSeen),
+      ),
     };
   });
 }
@@ -521,13 +524,30 @@ process.on('exit', stopAll);
 
 await scenario('a', `idle memory at ${T.idle} connections`, async () => {
   const herald = await idleMemory('herald');
+  const raw = await idleMemory('herald-raw');
   const baseline = await idleMemory('baseline');
   row('a. RSS per idle connection', 'KB', herald.rssPerConnKB, baseline.rssPerConnKB, {
     better: 'lower',
     target: '<= 1.3x',
     met: herald.rssPerConnKB <= 1.3 * baseline.rssPerConnKB,
   });
-  return { herald, baseline };
+  row('a. JS heap per idle connection', 'KB', herald.heapPerConnKB, baseline.heapPerConnKB, {
+    better: 'lower',
+    target: '',
+    met: undefined,
+  });
+  row(
+    'a. RSS per idle conn, raw GET path (no Express)',
+    'KB',
+    raw.rssPerConnKB,
+    baseline.rssPerConnKB,
+    {
+      better: 'lower',
+      target: 'info',
+      met: undefined,
+    },
+  );
+  return { herald, heraldRawPath: raw, baseline };
 });
 
 await scenario('b', 'fan-out deliveries/s at maximum publish rate', async () => {
@@ -612,7 +632,11 @@ await scenario('d', 'latency across two instances through Redis', async () => {
   let probe;
   try {
     probe = await withRedis(async (url) => {
-      const s = await startServer('herald', { BROKER: 'redis', REDIS_URL: url });
+      const s = await startServer('herald', {
+        BROKER: 'redis',
+        REDIS_URL: url,
+        LOG_LEVEL: 'silent',
+      });
       await stopServer(s);
       return true;
     });
@@ -645,6 +669,7 @@ await scenario('d', 'latency across two instances through Redis', async () => {
 
 await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once', async () => {
   const herald = await storm('herald', 5000);
+  const raw = await storm('herald-raw', 5000);
   const baseline = await storm('baseline', 5000);
   row('e. storm: all 5k resumed after', 'ms', herald.allResumedMs, baseline.allResumedMs, {
     better: 'lower',
@@ -656,7 +681,18 @@ await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once',
     target: '< 200 ms',
     met: herald.eldP99Ms < 200,
   });
-  return { herald, baseline };
+  row(
+    'e. storm, raw GET path (no Express): resumed after',
+    'ms',
+    raw.allResumedMs,
+    baseline.allResumedMs,
+    {
+      better: 'lower',
+      target: 'info',
+      met: undefined,
+    },
+  );
+  return { herald, heraldRawPath: raw, baseline };
 });
 
 // ---------------------------------------------------------------- report

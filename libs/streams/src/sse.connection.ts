@@ -199,7 +199,6 @@ export class SseConnection implements Flushable {
       return;
     }
     gzip.write(chunk);
-    gzip.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
   /** One socket write per call: the body bytes, in an HTTP chunk when the response is chunked. */
@@ -220,7 +219,14 @@ export class SseConnection implements Flushable {
   }
 
   private startGzip(): void {
-    const gzip = createGzip({ memLevel: 8 });
+    // Every write is sync-flushed (one zlib call per coalesced batch). An 8 KiB window and
+    // memLevel 7 keep the deflate state near 100 KB per connection instead of ~256 KB; SSE
+    // events repeat within a few KiB, so the ratio barely moves.
+    const gzip = createGzip({
+      flush: zlibConstants.Z_SYNC_FLUSH,
+      windowBits: 13,
+      memLevel: 7,
+    });
     gzip.on('data', (compressed: Buffer) => this.writeBody(compressed));
     gzip.on('error', () => this.abort('error'));
     this.gzip = gzip;
