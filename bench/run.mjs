@@ -36,7 +36,7 @@ const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e').s
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 const T = QUICK
-  ? { warm: 1000, fan: 3000, lat: 4000, idle: 10_000, storm: 5000 }
+  ? { warm: 1000, fan: 2500, lat: 3000, idle: 5000, storm: 5000 }
   : { warm: 2000, fan: 8000, lat: 10_000, idle: 10_000, storm: 5000 };
 const DEADLINE = Date.now() + (QUICK ? 4 : 12) * 60_000;
 

@@ -3,6 +3,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { StreamsService, type SubscriptionRequest } from '@herald/streams';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
+import { releaseRoutingState } from './request-release';
 import { SubscriptionRequestPipe } from './subscription-request.pipe';
 
 /** `GET /events`: the SSE stream (CONTRACT section 1). */
@@ -18,5 +19,6 @@ export class EventsController {
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
   ): void {
     this.streams.open(req, res, request, { ip: clientIp(req) });
+    releaseRoutingState(req, res);
   }
 }
