@@ -191,7 +191,7 @@ async function until(check, timeoutMs, everyMs = 100) {
 }
 
 // ---------------------------------------------------------------- publisher (this process)
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 function post(url, body) {
   const text = JSON.stringify(body);
   return new Promise((ok, fail) => {
