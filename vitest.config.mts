@@ -12,6 +12,10 @@ const alias = {
   '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
+  '@herald/cluster': resolve(root, 'libs/cluster/src/index.ts'),
+  '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
+  '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
+  '@herald/client': resolve(root, 'libs/client/src/index.ts'),
 };
 
 export default defineConfig({
@@ -33,6 +37,17 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts'],
           fileParallelism: false,
+        },
+      },
+      {
+        // Real headless Chromium (test/support/browser.ts). Its own group (groupOrder): Vitest runs
+        // groups one after another, so the browser never competes with the other projects.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/*.browser-spec.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

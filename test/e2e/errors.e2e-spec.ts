@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { bearer, PUBLISHER_TOKEN } from '../support/tokens';
 import { publish } from '../support/sse-client';
 
 interface Reply {
@@ -177,7 +178,10 @@ describe('Refusals (4xx)', () => {
       const status = await new Promise<number>((ok, fail) => {
         const req = request(
           `${gw.url}/events`,
-          { method: 'POST', headers: { 'Content-Type': 'application/json' } },
+          {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', ...bearer(PUBLISHER_TOKEN) },
+          },
           (res) => {
             res.resume();
             ok(res.statusCode ?? 0);
@@ -209,6 +213,7 @@ describe('Refusals (4xx)', () => {
             method: 'POST',
             headers: {
               'Content-Type': 'application/json',
+              ...bearer(PUBLISHER_TOKEN),
               'Content-Length': String(500 * 1024 * 1024),
             },
           },
@@ -232,7 +237,9 @@ describe('Refusals (4xx)', () => {
     ])('should refuse Content-Type %s with 415', async (type) => {
       const res = await fetch(`${gw.url}/events`, {
         method: 'POST',
-        headers: type ? { 'Content-Type': type } : {},
+        headers: type
+          ? { 'Content-Type': type, ...bearer(PUBLISHER_TOKEN) }
+          : bearer(PUBLISHER_TOKEN),
         body: type ? '{"topic":"a","data":1}' : new Blob(['{"topic":"a","data":1}']),
       });
       expect(res.status).toBe(415);

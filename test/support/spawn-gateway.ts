@@ -18,7 +18,9 @@ export interface SpawnedGateway {
 
 /**
  * Spawns `node dist/apps/gateway/src/main.js` on a random loopback port and waits for it to
- * listen. Requires `npm run build` (done by `npm test`).
+ * listen. Pass `PORT` in `env` to take a given port instead, e.g. to restart a gateway on the
+ * address its clients know (`{ PORT: new URL(old.url).port }`). Requires `npm run build` (done by
+ * `npm test`).
  */
 export async function spawnGateway(
   env: Record<string, string> = {},
@@ -37,7 +39,7 @@ export async function spawnGateway(
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`gateway did not start:\n${out}`)), timeoutMs);
     const poll = setInterval(() => {
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
+      const m = /listening on (https?:\/\/[^\s"]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         clearInterval(poll);

@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { PUBLISHER_TOKEN } from './tokens';
 import { waitFor } from './wait';
 
 /** One parsed SSE event, with when it arrived. */
@@ -102,15 +103,24 @@ export function openStream(
   return new SseStream(`${base}${path}`).connect(options);
 }
 
-/** `POST /events` with a JSON body; returns status, parsed body and headers. */
+/**
+ * `POST /events` with a JSON body; returns status, parsed body and headers. Sends
+ * `PUBLISHER_TOKEN` unless `headers` has its own `Authorization` (`''` sends none).
+ */
 export async function publish(
   base: string,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const auth: Record<string, string> = Object.keys(headers).some(
+    (k) => k.toLowerCase() === 'authorization',
+  )
+    ? {}
+    : { Authorization: `Bearer ${PUBLISHER_TOKEN}` };
+  const sent = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));
   const res = await fetch(`${base}/events`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers: { 'Content-Type': 'application/json', ...auth, ...sent },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

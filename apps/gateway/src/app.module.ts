@@ -1,15 +1,26 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
+import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
-import { brokerOptions, publishOptions, streamsOptions } from './app.options';
+import { AdminController } from './admin/admin.controller';
+import { AdminService } from './admin/admin.service';
+import {
+  authOptions,
+  brokerOptions,
+  clusterOptions,
+  publishOptions,
+  streamsOptions,
+} from './app.options';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { EventsController } from './streams/events.controller';
@@ -23,6 +34,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ config }),
+        ObservabilityModule,
         BrokerModule.forRootAsync({
           isGlobal: true,
           inject: [HeraldConfig],
@@ -31,13 +43,26 @@ export class AppModule {
         StreamsModule.forRootAsync({ inject: [HeraldConfig], useFactory: streamsOptions }),
         PublishModule.forRootAsync({ inject: [HeraldConfig], useFactory: publishOptions }),
         TerminusModule,
+        ClusterModule.forRootAsync({ inject: [HeraldConfig], useFactory: clusterOptions }),
+        AuthModule.forRootAsync({
+          inject: [HeraldConfig],
+          useFactory: authOptions,
+          devRoutes: config.isAuthDevMode,
+        }),
       ],
-      controllers: [EventsController, PublishController, HealthController, DemoController],
+      controllers: [
+        EventsController,
+        PublishController,
+        HealthController,
+        DemoController,
+        AdminController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: HeraldExceptionFilter },
         SubscriptionRequestPipe,
         JsonBodyPipe,
         ShutdownService,
+        AdminService,
       ],
     };
   }

@@ -1,7 +1,13 @@
+import type { AuthKeyOptions, AuthModuleOptions } from '@herald/auth';
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
+import type { ClusterModuleOptions } from '@herald/cluster';
 import type { PublishModuleOptions } from '@herald/publish';
 import type { StreamsModuleOptions } from '@herald/streams';
+import type { TelemetryModuleOptions } from '@herald/telemetry';
+
+/** Prefix of Herald's Redis keys (superseded by REDIS_KEY_PREFIX once the Redis broker lands). */
+const REDIS_KEY_PREFIX = 'herald:';
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -25,6 +31,7 @@ export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
     batchLingerMs: config.BATCH_LINGER_MS,
     compression: config.COMPRESSION,
     instanceId: config.INSTANCE_ID,
+    tokenExpiryWarningMs: config.TOKEN_EXPIRY_WARNING_MS,
   };
 }
 
@@ -35,4 +42,60 @@ export function publishOptions(config: HeraldConfig): PublishModuleOptions {
 /** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
 export function maxPublishBodyBytes(config: HeraldConfig): number {
   return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
+}
+
+/** Auth options: the key from JWT_SECRET / JWT_PUBLIC_KEY, or an ephemeral one in development. */
+export function authOptions(config: HeraldConfig): AuthModuleOptions {
+  let key: AuthKeyOptions;
+  if (config.JWT_SECRET !== undefined) key = { driver: 'secret', secret: config.JWT_SECRET };
+  else if (config.JWT_PUBLIC_KEY !== undefined) {
+    key = { driver: 'public-key', publicKeyPem: config.JWT_PUBLIC_KEY };
+  } else if (config.isAuthDevMode) key = { driver: 'ephemeral' };
+  else throw new Error('JWT_SECRET or JWT_PUBLIC_KEY is required in production');
+  return {
+    key,
+    algorithms: config.JWT_ALGORITHMS,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    permissionsClaim: config.JWT_PERMISSIONS_CLAIM,
+    cookieName: config.AUTH_COOKIE_NAME,
+    queryToken: config.AUTH_QUERY_TOKEN,
+    anonymousTopics: config.ANONYMOUS_TOPICS,
+    corsOrigins: config.CORS_ORIGINS,
+    revocation:
+      config.BROKER === 'redis'
+        ? { driver: 'redis', url: config.REDIS_URL, keyPrefix: REDIS_KEY_PREFIX }
+        : { driver: 'memory' },
+  };
+}
+
+/** Readiness fails while the event loop's p99 delay stays above this. */
+export const EVENT_LOOP_DELAY_THRESHOLD_MS = 1000;
+
+export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
+  const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return {
+    instanceId: config.INSTANCE_ID,
+    maxConnections: config.MAX_CONNECTIONS,
+    tracing:
+      endpoint === undefined
+        ? { driver: 'off' }
+        : { driver: 'otlp', endpoint, instanceId: config.INSTANCE_ID },
+    eventLoopDelayThresholdMs: EVENT_LOOP_DELAY_THRESHOLD_MS,
+  };
+}
+
+/** The admin API's cluster bus: in-process with one instance, Redis pub/sub with BROKER=redis. */
+export function clusterOptions(config: HeraldConfig): ClusterModuleOptions {
+  switch (config.BROKER) {
+    case 'memory':
+      return { driver: 'local', instanceId: config.INSTANCE_ID };
+    case 'redis':
+      return {
+        driver: 'redis',
+        instanceId: config.INSTANCE_ID,
+        url: config.REDIS_URL,
+        keyPrefix: REDIS_KEY_PREFIX,
+      };
+  }
 }

@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger, type DynamicModule, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DestinationStream } from 'pino';
 import { HeraldConfig, type Environment } from '@herald/config';
+import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { AppModule } from './app.module';
+import { ProxyTrust } from './http/client-ip';
+import { requestLogMiddleware } from './http/request-log.middleware';
+import { transportSecurityMiddleware } from './http/transport-security.middleware';
 import { ShutdownService } from './lifecycle/shutdown.service';
 
 /** A running gateway. */
@@ -22,28 +28,63 @@ export const LISTEN_BACKLOG = 4096;
 /** Sockets allowed beyond MAX_CONNECTIONS before the server refuses outright. */
 export const LISTEN_HEADROOM = 1024;
 
-const LEVELS: Record<HeraldConfig['LOG_LEVEL'], LogLevel[] | false> = {
-  silent: false,
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** Hooks for embedding and tests. */
+export interface GatewayOptions {
+  /** Where log lines go (default stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Builds the Nest app (default `NestFactory.create`); tests use it to override providers. */
+  readonly create?: (
+    module: DynamicModule,
+    options: NestApplicationOptions,
+  ) => Promise<NestExpressApplication>;
+}
 
 /**
  * Builds and starts the gateway. `env` defaults to the process environment.
  * @throws ConfigValidationError naming every bad variable.
  */
-export async function startGateway(env?: Environment): Promise<Gateway> {
+export async function startGateway(
+  env?: Environment,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
   const config = env === undefined ? HeraldConfig.fromProcessEnv() : HeraldConfig.from(env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    logger: LEVELS[config.LOG_LEVEL],
-    abortOnError: false,
+  const logger = new HeraldLogger({
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    redactKeys: config.REDACT_KEYS,
+    base: { instance: config.INSTANCE_ID },
+    destination: options.logDestination,
   });
+  const tls = config.TLS_CERT_FILE !== undefined && config.TLS_KEY_FILE !== undefined;
+  const appOptions: NestApplicationOptions = {
+    bodyParser: false,
+    logger,
+    abortOnError: false,
+    httpsOptions: tls
+      ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
+      : undefined,
+  };
+  const module = AppModule.forRoot(config);
+  const app = options.create
+    ? await options.create(module, appOptions)
+    : await NestFactory.create<NestExpressApplication>(module, appOptions);
+  app.useLogger(logger);
   app.disable('x-powered-by');
+  // First: client address, request id, access log and HTTP metrics; then HTTPS policy.
+  app.use(
+    requestLogMiddleware({
+      logger: logger.child({ context: 'Http' }),
+      scrubber: logger.scrubber,
+      metrics: app.get(HeraldMetrics),
+      trust: new ProxyTrust(config.TRUST_PROXY),
+    }),
+  );
+  app.use(
+    transportSecurityMiddleware({
+      requireHttps: config.REQUIRE_HTTPS,
+      hstsMaxAgeS: config.HSTS_MAX_AGE_S,
+    }),
+  );
   const server: Server = app.getHttpServer();
   // Slow header senders are cut; open streams have no request timeout (the request is complete).
   server.headersTimeout = 10_000;
@@ -63,7 +104,7 @@ export async function startGateway(env?: Environment): Promise<Gateway> {
   await listen(config.PORT, config.HOST, LISTEN_BACKLOG);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   let closing: Promise<void> | undefined;
   return {
     app,

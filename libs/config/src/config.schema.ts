@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseTrustProxy } from './trust-proxy';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max);
@@ -69,7 +70,19 @@ export const configSchema = z.object({
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   REQUIRE_HTTPS: bool.default(false),
-  TRUST_PROXY: z.string().default('false'),
+  TRUST_PROXY: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseTrustProxy(value);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be false, true, a hop count or a comma-separated list of IPs/CIDRs (${(err as Error).message})`,
+        });
+      }
+    })
+    .default('false'),
   HSTS_MAX_AGE_S: int(0).default(31536000),
   REDACT_KEYS: list.default([
     'password',

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,5 +73,73 @@ describe('HeraldConfig', () => {
     });
     expect(c.PORT).toBe(3000);
     expect(c.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  describe('auth settings', () => {
+    const problems = (env: Record<string, string>): string => {
+      try {
+        HeraldConfig.from(env);
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const pem = (type: 'rsa' | 'ec' | 'ed25519') => {
+      const { publicKey } =
+        type === 'rsa'
+          ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+          : type === 'ec'
+            ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+            : generateKeyPairSync('ed25519');
+      return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    };
+    const secret = 'x'.repeat(32);
+
+    it('should run without a key outside production, in auth dev mode', () => {
+      expect(HeraldConfig.from({}).isAuthDevMode).toBe(true);
+      expect(HeraldConfig.from({ JWT_SECRET: secret }).isAuthDevMode).toBe(false);
+    });
+
+    it('should refuse production without a key, naming JWT_SECRET', () => {
+      expect(problems({ NODE_ENV: 'production' })).toMatch(/JWT_SECRET/);
+      expect(problems({ NODE_ENV: 'production', JWT_SECRET: secret })).toBe('');
+    });
+
+    it('should refuse a JWT_SECRET shorter than 32 bytes in any environment', () => {
+      expect(problems({ JWT_SECRET: 'x'.repeat(31) })).toMatch(/JWT_SECRET: must be at least 32/);
+    });
+
+    it('should refuse both keys, an invalid PEM, a private key and mismatched algorithms', () => {
+      expect(problems({ JWT_SECRET: secret, JWT_PUBLIC_KEY: pem('ec') })).toMatch(/not both/);
+      expect(problems({ JWT_PUBLIC_KEY: 'garbage', JWT_ALGORITHMS: 'RS256' })).toMatch(
+        /JWT_PUBLIC_KEY: not a valid PEM/,
+      );
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(problems({ JWT_PUBLIC_KEY: privatePem, JWT_ALGORITHMS: 'ES256' })).toMatch(
+        /JWT_PUBLIC_KEY/,
+      );
+      expect(problems({ JWT_PUBLIC_KEY: pem('rsa') })).toMatch(/JWT_ALGORITHMS: HS256 cannot/);
+      expect(problems({ JWT_PUBLIC_KEY: pem('ec'), JWT_ALGORITHMS: 'RS256' })).toMatch(
+        /JWT_ALGORITHMS/,
+      );
+      expect(problems({ JWT_SECRET: secret, JWT_ALGORITHMS: 'HS256,RS256' })).toMatch(
+        /RS256 need JWT_PUBLIC_KEY/,
+      );
+      expect(problems({ JWT_ALGORITHMS: 'none' })).toMatch(/JWT_ALGORITHMS: unsupported none/);
+    });
+
+    it('should accept each supported key type with its algorithm, with escaped newlines too', () => {
+      expect(problems({ JWT_PUBLIC_KEY: pem('rsa'), JWT_ALGORITHMS: 'RS256' })).toBe('');
+      expect(problems({ JWT_PUBLIC_KEY: pem('ec'), JWT_ALGORITHMS: 'ES256' })).toBe('');
+      const escaped = pem('ed25519').replace(/\n/g, '\\n');
+      expect(problems({ JWT_PUBLIC_KEY: escaped, JWT_ALGORITHMS: 'EdDSA' })).toBe('');
+    });
+
+    it('should refuse invalid ANONYMOUS_TOPICS and CORS_ORIGINS entries', () => {
+      expect(problems({ ANONYMOUS_TOPICS: 'ok/**,a/**/b' })).toMatch(/ANONYMOUS_TOPICS/);
+      expect(problems({ CORS_ORIGINS: 'https://a.example/path' })).toMatch(/CORS_ORIGINS/);
+      expect(problems({ CORS_ORIGINS: '*' })).toMatch(/CORS_ORIGINS/);
+    });
   });
 });

@@ -5,3 +5,5 @@ export { PublishService } from './publish.service';
 export type { PublishContext, PublishOutcome } from './publish.service';
 export { PublishError, PublishErrorCode } from './publish.errors';
 export { REDACTED, serializeRedacted } from './redaction';
+export { PublishObserver } from './publish.observer';
+export type { PublishObservation } from './publish.observer';

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Broker, type PublishRequest } from '@herald/broker';
 import { TopicSyntaxError, parseTopicFilter } from '@herald/topics';
 import { PublishError, PublishErrorCode } from './publish.errors';
 import { PUBLISH_MODULE_OPTIONS } from './publish.module-definition';
+import { PublishObserver } from './publish.observer';
 import type { PublishModuleOptions } from './publish.options';
 import { serializeRedacted } from './redaction';
 
@@ -13,7 +14,13 @@ export interface PublishContext {
   readonly publisher?: string;
   /** Idempotency-Key header value (<= 128 printable ASCII characters). */
   readonly idempotencyKey?: string;
+  /** Incoming W3C trace context (the caller's span), carried in the events. */
   readonly traceparent?: string;
+  /**
+   * Called with the validated events' topics before anything is published; throw to refuse
+   * (e.g. a publisher without a grant for one of them): then nothing is published.
+   */
+  readonly authorize?: (topics: readonly string[]) => void | Promise<void>;
 }
 
 /** Result of {@link PublishService.publish}; `batch` tells `{id}` from `{ids}`. */
@@ -39,6 +46,7 @@ export class PublishService {
   constructor(
     private readonly broker: Broker,
     @Inject(PUBLISH_MODULE_OPTIONS) private readonly options: PublishModuleOptions,
+    @Optional() private readonly observer?: PublishObserver,
   ) {
     this.redactKeys = new Set(options.redactKeys.map((k) => k.toLowerCase()));
     this.maxBatch = options.maxBatchSize ?? 100;
@@ -50,14 +58,22 @@ export class PublishService {
    * @throws PublishError when the body is refused; BrokerError when the broker fails.
    */
   async publish(body: unknown, context: PublishContext = {}): Promise<PublishOutcome> {
-    const { events, batch } = this.validate(body);
-    const key = this.scopedKey(context);
-    const result = await this.broker.publish(events, {
-      idempotencyKey: key,
-      fingerprint: key === undefined ? undefined : fingerprint(events),
-      traceparent: context.traceparent,
-    });
-    return { ids: result.ids, batch, duplicate: result.duplicate };
+    const observation = this.observer?.begin(context);
+    try {
+      const { events, batch } = this.validate(body);
+      await context.authorize?.(events.map((e) => e.topic));
+      const key = this.scopedKey(context);
+      const result = await this.broker.publish(events, {
+        idempotencyKey: key,
+        fingerprint: key === undefined ? undefined : fingerprint(events),
+        traceparent: observation?.traceparent ?? context.traceparent,
+      });
+      observation?.succeeded(events.length, result);
+      return { ids: result.ids, batch, duplicate: result.duplicate };
+    } catch (err) {
+      observation?.failed(err);
+      throw err;
+    }
   }
 
   /**

@@ -18,4 +18,6 @@ export {
 } from './subscription.request';
 export type { RawSubscription, SubscriptionRequest } from './subscription.request';
 export { WriteScheduler } from './write.scheduler';
+export { NoopStreamsObserver, StreamsObserver } from './streams.observer';
+export type { ReplayOutcome } from './streams.observer';
 export { acceptsGzip } from './content-encoding';

@@ -5,6 +5,7 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
+import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
 /** Why a stream ended. */
@@ -16,6 +17,8 @@ export interface ConnectionMeta {
   readonly sub?: string;
   readonly ip: string;
   readonly topics: readonly string[];
+  /** The opening request's id (X-Request-Id), for log lines. */
+  readonly requestId?: string;
 }
 
 /** A registry entry (CONTRACT section 5). */
@@ -29,6 +32,9 @@ export interface ConnectionInfo {
   readonly bytesSent: number;
   readonly instance: string;
 }
+
+/** How long after `exp` bytes queued before it may still be flushed. */
+const EXPIRY_FLUSH_SLACK_MS = 500;
 
 /** Response headers of every stream (CONTRACT section 1). */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -55,6 +61,8 @@ export class SseConnection implements Flushable {
   bytesSent = 0;
   lastWriteAt = Date.now();
   closeReason: CloseReason | undefined;
+  /** Credentials expiry (epoch ms): past it, the stream ends instead of writing anything. */
+  expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
   /** Bytes the socket (and gzip) had not taken at the last flush: an upper bound until the next. */
@@ -64,6 +72,9 @@ export class SseConnection implements Flushable {
   private gzip: Gzip | undefined;
   private subscription: BrokerAttachment | undefined;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
+  /** Broker events queued since the last flush, and the first of them (for the observer). */
+  private queuedEvents = 0;
+  private firstQueued: BrokerEvent | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -71,6 +82,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
+    private readonly observer: StreamsObserver = NOOP_OBSERVER,
     private readonly compress = false,
   ) {
     this.cursor = cursor;
@@ -119,6 +131,8 @@ export class SseConnection implements Flushable {
     if (this.closed) return;
     this.cursor = event.id;
     this.send(frameOf(event));
+    if (this.closed) return;
+    if (this.queuedEvents++ === 0) this.firstQueued = event;
   }
 
   /** Queues a gateway event (`herald.*`) carrying the current cursor as its id. */
@@ -129,6 +143,10 @@ export class SseConnection implements Flushable {
   /** Queues raw bytes; closes the connection as a slow consumer when the buffer would overflow. */
   send(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt) {
+      this.end('token-expired');
+      return;
+    }
     if (this.backlog + this.queued + chunk.length > this.maxBufferedBytes) {
       // The cached backlog only shrinks between flushes: re-read it before judging.
       this.backlog = this.unsentInStreams();
@@ -142,20 +160,40 @@ export class SseConnection implements Flushable {
     this.queued += chunk.length;
   }
 
-  /** Writes everything queued in one socket write. */
+  /**
+   * Writes everything queued in one socket write, then reports the broker events it carried to
+   * the observer (`writtenAt` is the time of that write: one clock read per flush run).
+   */
   flush(): void {
     if (this.closed || this.queued === 0) return;
+    const now = this.scheduler.now;
+    if (this.expiresAt !== undefined && now >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
+      // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
+      this.queue = [];
+      this.queued = 0;
+      this.end('token-expired');
+      return;
+    }
     const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
     this.queue = [];
     this.queued = 0;
-    this.write(out, this.scheduler.now);
+    this.write(out, now);
     this.backlog = this.unsentInStreams();
+    if (this.firstQueued !== undefined) {
+      const first = this.firstQueued;
+      const events = this.queuedEvents;
+      this.queuedEvents = 0;
+      this.firstQueued = undefined;
+      this.observer.flushed(this, events, first, now);
+    }
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
   end(reason: CloseReason, final?: Buffer): void {
     if (this.closed) return;
     this.flush();
+    // The flush may itself have ended the stream (credentials expired while it was queued).
+    if (this.closed) return;
     if (final) this.write(final, Date.now());
     this.finish(reason);
     const gzip = this.gzip;
@@ -241,9 +279,14 @@ export class SseConnection implements Flushable {
     this.closeReason = reason;
     this.queue = [];
     this.queued = 0;
+    this.queuedEvents = 0;
+    this.firstQueued = undefined;
     if (reason === 'client') this.gzip?.destroy();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const hook of this.closeHooks.splice(0)) hook(reason);
+    this.observer.closed(this, reason);
   }
 }
+
+const NOOP_OBSERVER = new NoopStreamsObserver();

@@ -14,6 +14,8 @@ export interface StreamsModuleOptions {
   readonly shutdownGraceMs: number;
   /** Extra time to coalesce writes per connection (BATCH_LINGER_MS); 0 flushes once per tick. */
   readonly batchLingerMs: number;
+  /** How long before token `exp` a stream gets `herald.token-expiring` (TOKEN_EXPIRY_WARNING_MS). */
+  readonly tokenExpiryWarningMs: number;
   /** `gzip` compresses streams for clients that accept it, flushed per batch (COMPRESSION). */
   readonly compression?: 'off' | 'gzip';
   /** This instance's id, reported in the registry (INSTANCE_ID). */

@@ -3,16 +3,18 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { Broker, type BrokerReset } from '@herald/broker';
+import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
 import { acceptsGzip } from './content-encoding';
 import { respondShed, type ShedReason } from './shed.responder';
 import { SseConnection, type ConnectionMeta } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
+import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import type { SubscriptionRequest } from './subscription.request';
 import { WriteScheduler } from './write.scheduler';
@@ -24,6 +26,14 @@ export const DRAIN_RATE_PER_S = 200;
 export interface StreamClient {
   readonly sub?: string;
   readonly ip: string;
+  /**
+   * When the client's credentials expire (token `exp`, epoch ms). The stream gets
+   * `herald.token-expiring` `tokenExpiryWarningMs` before, then ends cleanly at this instant;
+   * nothing is written after it. Undefined: the stream never expires (anonymous clients).
+   */
+  readonly expiresAt?: number;
+  /** The request's id (X-Request-Id), for the connection's log lines. */
+  readonly requestId?: string;
 }
 
 /**
@@ -36,12 +46,15 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   private readonly scheduler: WriteScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private drainPromise: Promise<void> | undefined;
+  private readonly observer: StreamsObserver;
 
   constructor(
     private readonly broker: Broker,
     readonly registry: ConnectionRegistry,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
+    @Optional() observer?: StreamsObserver,
   ) {
+    this.observer = observer ?? new NoopStreamsObserver();
     this.scheduler = new WriteScheduler(options.batchLingerMs);
     const period = Math.max(50, Math.floor(options.heartbeatMs / 2));
     this.heartbeat = setInterval(() => this.beat(period), period);
@@ -73,6 +86,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       sub: client.sub,
       ip: client.ip,
       topics: request.filters.map((f) => f.raw),
+      requestId: client.requestId,
     };
     const connection = new SseConnection(
       res,
@@ -80,16 +94,31 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       request.cursor ?? this.broker.nowCursor(),
       this.scheduler,
       this.options.maxBufferedBytes,
+      this.observer,
       compressible && acceptsGzip(req),
     );
     connection.open(this.options.retryMs, compressible);
     this.registry.add(connection);
+    this.observer.opened(connection);
+    // Armed before the broker is attached: a replay delivered synchronously already honours exp.
+    if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
+    let replayPending = request.cursor !== undefined;
+    if (replayPending) {
+      connection.onClose(() => {
+        if (replayPending) this.observer.replayed(connection, 'ok');
+        replayPending = false;
+      });
+    }
     connection.attach(
       this.broker.attach(
         request.filters,
         request.cursor === undefined ? {} : { cursor: request.cursor },
         {
           next: (message) => {
+            if (replayPending) {
+              replayPending = false;
+              this.observeReplay(connection, message);
+            }
             if (message.kind === 'event') connection.deliver(message);
             else this.reset(connection, message);
           },
@@ -104,8 +133,26 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     return connection;
   }
 
+  /**
+   * Warns `tokenExpiryWarningMs` before `expiresAt` (at once if already inside that window),
+   * then ends the stream at `expiresAt`: what was queued before is flushed, nothing after.
+   */
+  private scheduleExpiry(connection: SseConnection, expiresAt: number): void {
+    connection.expiresAt = expiresAt;
+    const warnIn = expiresAt - this.options.tokenExpiryWarningMs - Date.now();
+    const warn = longTimeout(warnIn, () =>
+      connection.sendControl('herald.token-expiring', { expiresAt }),
+    );
+    const end = longTimeout(expiresAt - Date.now(), () => connection.end('token-expired'));
+    connection.onClose(() => {
+      warn.cancel();
+      end.cancel();
+    });
+  }
+
   /** Refuses a stream for now per SHED_MODE, with a jittered retry hint. */
   shed(req: IncomingMessage, res: ServerResponse, reason: ShedReason, cursor?: string): void {
+    this.observer.shed(reason);
     const retryAfterMs = jitter(this.options.retryMs, this.options.retryMs);
     respondShed(
       req,
@@ -173,6 +220,12 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     );
   }
 
+  /** The first message of a resume tells its outcome: a reset, or an event replayed. */
+  private observeReplay(connection: SseConnection, first: BrokerMessage): void {
+    if (first.kind === 'event') this.observer.replayed(connection, 'ok', first);
+    else this.observer.replayed(connection, first.reason);
+  }
+
   private reset(connection: SseConnection, reset: BrokerReset): void {
     connection.cursor = reset.cursor;
     connection.sendControl('herald.reset', { reason: reset.reason });
@@ -184,4 +237,21 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
     }
   }
+}
+
+/** Longest delay `setTimeout` honours (larger ones fire at once). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A `setTimeout` for any delay (tokens may live longer than 24.8 days); negative runs at once. */
+function longTimeout(delayMs: number, run: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = (remaining: number) => {
+    timer = setTimeout(
+      () => (remaining > MAX_TIMEOUT_MS ? arm(remaining - MAX_TIMEOUT_MS) : run()),
+      Math.max(0, Math.min(remaining, MAX_TIMEOUT_MS)),
+    );
+    timer.unref();
+  };
+  arm(delayMs);
+  return { cancel: () => clearTimeout(timer) };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { AuthError, AuthErrorCode } from '@herald/auth';
 import { BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishErrorCode } from '@herald/publish';
 import { SubscriptionRequestError } from '@herald/streams';
@@ -55,6 +56,13 @@ export class HeraldExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    if (isRevokedStream(exception, host.switchToHttp().getRequest<IncomingMessage>())) {
+      // 204 stops a browser EventSource for good (a 403 would too, but 204 is the contract).
+      res.statusCode = 204;
+      res.setHeader('Cache-Control', 'no-store');
+      res.end();
+      return;
+    }
     const { body, headers } = this.toBody(exception);
     res.statusCode = body.statusCode;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -73,7 +81,14 @@ export class HeraldExceptionFilter implements ExceptionFilter {
           : (flatten((response as { message?: unknown }).message) ?? exception.message);
       const headers =
         (exception as HttpException & { headers?: Record<string, string> }).headers ?? {};
-      return { body: errorBody(status, message), headers };
+      return { body: errorBody(status, withoutQuery(message)), headers };
+    }
+    if (exception instanceof AuthError) {
+      const challenge = exception.challenge;
+      return {
+        body: errorBody(exception.status, exception.message),
+        headers: challenge === undefined ? {} : { 'WWW-Authenticate': challenge },
+      };
     }
     if (exception instanceof PublishError) {
       return { body: errorBody(PUBLISH_STATUS[exception.code], exception.message), headers: {} };
@@ -97,8 +112,23 @@ export class HeraldExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** A revoked subject's `GET /events` from an event-stream client: answered 204. */
+function isRevokedStream(exception: unknown, req: IncomingMessage): boolean {
+  return (
+    exception instanceof AuthError &&
+    exception.code === AuthErrorCode.Revoked &&
+    req.method === 'GET' &&
+    (req.headers.accept ?? '').includes('text/event-stream')
+  );
+}
+
 function errorBody(status: number, message: string): ErrorBody {
   return { statusCode: status, error: REASONS[status] ?? 'Error', message };
+}
+
+/** Drops the query string from router messages ("Cannot GET /x?access_token=..."): no secrets in bodies. */
+function withoutQuery(message: string): string {
+  return message.replace(/^(Cannot [A-Z]+ [^?\s]*)\?\S*/, '$1');
 }
 
 function flatten(message: unknown): string | undefined {

@@ -1,0 +1,61 @@
+import {
+  BadRequestException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { AdminGuard, RevocationList } from '@herald/auth';
+import type { ConnectionInfo } from '@herald/streams';
+import { JsonBodyPipe, RawRequest } from '../publish/json-body.pipe';
+import { AdminService } from './admin.service';
+
+const CONNECTION_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Admin API (CONTRACT section 5); every route needs a token with `admin: true`. */
+@Controller('admin')
+@UseGuards(AdminGuard)
+export class AdminController {
+  constructor(
+    private readonly admin: AdminService,
+    private readonly revocations: RevocationList,
+  ) {}
+
+  /** Every open stream on every instance. */
+  @Get('connections')
+  async connections(): Promise<{ count: number; connections: ConnectionInfo[] }> {
+    const connections = await this.admin.connections();
+    return { count: connections.length, connections };
+  }
+
+  /** Closes one stream on whatever instance holds it: 204, or 404 when none does. */
+  @Delete('connections/:id')
+  @HttpCode(204)
+  async close(@Param('id') id: string): Promise<void> {
+    if (!CONNECTION_ID.test(id)) throw new BadRequestException('invalid connection id');
+    if (!(await this.admin.close(id))) throw new NotFoundException(`no open connection ${id}`);
+  }
+
+  /**
+   * Revokes a subject: its tokens issued before now are refused from here on, and its open
+   * streams close on every instance.
+   */
+  @Post('revocations')
+  @HttpCode(200)
+  async revoke(
+    @RawRequest(JsonBodyPipe) body: unknown,
+  ): Promise<{ sub: string; revokedAt: number; closed: number }> {
+    const sub = (body as { sub?: unknown } | null)?.sub;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+      throw new BadRequestException('body must be {"sub": "<subject, 1..256 characters>"}');
+    }
+    const revokedAt = Date.now();
+    await this.revocations.revoke(sub, revokedAt);
+    const closed = await this.admin.closeSubject(sub);
+    return { sub, revokedAt, closed };
+  }
+}

@@ -1,0 +1,97 @@
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { parsePublicKeyPem } from '@herald/config';
+import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
+import type { AuthModuleOptions } from './auth.options';
+
+/** Header parameters that would let a token pick its own key: refused outright, never fetched. */
+const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const;
+const MAX_CLOCK_TOLERANCE_S = 60;
+
+/** Why a token was refused; safe to show (never contains the token). */
+export class TokenRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenRejectedError';
+  }
+}
+
+/**
+ * Verifies compact JWS tokens with `jose` against the configured key, accepting only the
+ * configured algorithms. `exp` is required; `nbf`, `iss` and `aud` are checked.
+ */
+@Injectable()
+export class TokenVerifier {
+  /** The verification key (for an ephemeral key, also the dev signing key). */
+  readonly key: KeyObject;
+  private readonly algorithms: string[];
+  private readonly clockTolerance: number;
+  private readonly maxLength: number;
+
+  constructor(@Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions) {
+    this.key = verificationKey(options);
+    this.algorithms =
+      options.key.driver === 'ephemeral' ? ['HS256'] : [...options.algorithms].filter(Boolean);
+    this.clockTolerance = Math.min(
+      MAX_CLOCK_TOLERANCE_S,
+      Math.max(0, options.clockToleranceS ?? MAX_CLOCK_TOLERANCE_S),
+    );
+    this.maxLength = options.maxTokenLength ?? 8192;
+  }
+
+  /**
+   * Verifies `token` and returns its claims.
+   * @throws TokenRejectedError with a short, token-free reason.
+   */
+  async verify(token: string): Promise<JWTPayload> {
+    if (token.length > this.maxLength) throw new TokenRejectedError('token too large');
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw new TokenRejectedError('malformed token');
+    }
+    if (typeof header.alg !== 'string' || !this.algorithms.includes(header.alg)) {
+      throw new TokenRejectedError('token algorithm not accepted');
+    }
+    for (const name of KEY_HEADERS) {
+      if (name in header) throw new TokenRejectedError(`token header "${name}" is not accepted`);
+    }
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: this.algorithms,
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.clockTolerance,
+        requiredClaims: ['exp'],
+      });
+      if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
+      return payload;
+    } catch (err) {
+      throw new TokenRejectedError(reason(err));
+    }
+  }
+}
+
+function verificationKey(options: AuthModuleOptions): KeyObject {
+  const key = options.key;
+  switch (key.driver) {
+    case 'secret':
+      return createSecretKey(Buffer.from(key.secret, 'utf8'));
+    case 'public-key':
+      return parsePublicKeyPem(key.publicKeyPem);
+    case 'ephemeral':
+      return createSecretKey(randomBytes(32));
+  }
+}
+
+function reason(err: unknown): string {
+  if (err instanceof TokenRejectedError) return err.message;
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return `token claim "${err.claim}" check failed`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
+  return 'invalid token';
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisClusterBus } from '@herald/cluster';
+import { sleep, waitFor } from '../support/wait';
+
+const URL = 'redis://127.0.0.1:6379';
+
+async function redisUp(): Promise<boolean> {
+  const probe = new Redis(URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('RedisClusterBus', () => {
+  let available = false;
+  const buses: RedisClusterBus[] = [];
+  const prefix = `herald-test:${randomBytes(4).toString('hex')}:`;
+
+  beforeAll(async () => {
+    available = await redisUp();
+    if (!available && process.env.CI === 'true') throw new Error('Redis is required in CI');
+    if (!available)
+      console.warn(
+        '\n*** Redis not reachable on 127.0.0.1:6379: RedisClusterBus tests SKIPPED ***\n',
+      );
+  });
+  afterEach(async () => {
+    for (const b of buses.splice(0)) await b.close();
+  });
+  const bus = (instanceId: string, heartbeatMs = 200) => {
+    const b = new RedisClusterBus({ instanceId, url: URL, keyPrefix: prefix, heartbeatMs });
+    buses.push(b);
+    return b;
+  };
+
+  it('should gather answers from every live instance', async (ctx) => {
+    if (!available) return ctx.skip();
+    const a = bus('a');
+    const b = bus('b');
+    a.answer('who', (p) => `a:${String((p as { x: number }).x)}`);
+    b.answer('who', (p) => `b:${String((p as { x: number }).x)}`);
+    await waitFor(async () => (await a.instances()).length === 2, 'two instances');
+    const answers = await a.collect<string>('who', { x: 1 });
+    expect(answers.map((r) => r.answer).sort()).toEqual(['a:1', 'b:1']);
+    expect(answers.map((r) => r.instance).sort()).toEqual(['a', 'b']);
+  });
+
+  it('should stop waiting for an instance that died without saying so', async (ctx) => {
+    if (!available) return ctx.skip();
+    const a = bus('a2');
+    const b = bus('b2');
+    a.answer('q', () => 1);
+    b.answer('q', () => 2);
+    await waitFor(async () => (await a.instances()).length === 2, 'two instances');
+    // b stops heartbeating and answering without removing itself (as after kill -9).
+    (b as unknown as { timer: NodeJS.Timeout }).timer.unref();
+    clearInterval((b as unknown as { timer: NodeJS.Timeout }).timer);
+    b.answer('q', () => new Promise(() => undefined));
+    const started = Date.now();
+    const answers = await a.collect<number>('q', undefined, 500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(answers.map((r) => r.answer)).toEqual([1]);
+    await sleep(200 * 3 + 300);
+    expect(await a.instances()).toEqual(['a2']);
+  });
+});
