@@ -4,8 +4,11 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionRegistry, frameEvent } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { attemptStream } from '../support/auth-helpers';
 import { openStream, publish, type ReceivedEvent, type SseStream } from '../support/sse-client';
-import { waitFor } from '../support/wait';
+import { scrape, value } from '../support/telemetry';
+import { bearer, claims, hs256 } from '../support/tokens';
+import { sleep, waitFor } from '../support/wait';
 
 /** A raw `http` client that gunzips the body itself and parses it with eventsource-parser. */
 class RawGzipStream {
@@ -160,6 +163,57 @@ describe('COMPRESSION=gzip stream end', () => {
       await s.waitForEnd(10_000);
       expect(s.events.map((e) => [e.event, e.data])).toEqual([['herald.bye', '{"ok":true}']]);
       expect(registry.size).toBe(0);
+    } finally {
+      await gw.app.close();
+    }
+  });
+});
+
+describe('COMPRESSION=gzip with auth and telemetry', () => {
+  it('should refuse without a token, then gzip a token holder, warn before exp and end at exp with nothing later', async () => {
+    const gw = await startTestGateway({
+      COMPRESSION: 'gzip',
+      ANONYMOUS_TOPICS: '',
+      TOKEN_EXPIRY_WARNING_MS: '1500',
+    });
+    try {
+      const path = '/events?topic=zauth/t';
+      const gzip = { 'Accept-Encoding': 'gzip' };
+      expect((await attemptStream(gw.url, path, gzip)).status).toBe(401);
+
+      const expSeconds = Math.ceil(Date.now() / 1000) + 3;
+      const expMs = expSeconds * 1000;
+      const token = hs256(claims({ subscribe: ['zauth/**'] }, { sub: 'zipped', exp: expSeconds }));
+      const stream = await openStream(gw.url, path, { headers: { ...gzip, ...bearer(token) } });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('content-encoding')).toBe('gzip');
+      let publishing = true;
+      const publisher = (async () => {
+        for (let i = 0; publishing && i < 400; i++) {
+          await publish(gw.url, { topic: 'zauth/t', data: { at: Date.now(), i } });
+          await sleep(25);
+        }
+      })();
+      await stream.waitForEnd(15_000);
+      await sleep(300);
+      publishing = false;
+      await publisher;
+
+      const warning = stream.events.find((e) => e.event === 'herald.token-expiring');
+      expect(JSON.parse(warning?.data ?? '{}')).toEqual({ expiresAt: expMs });
+      const data = stream.dataEvents.map((e) => JSON.parse(e.data) as { at: number });
+      expect(data.length).toBeGreaterThan(0);
+      expect(data.filter((d) => d.at >= expMs)).toEqual([]);
+      // The gzip member was finished: the decompressed text ends on a whole event.
+      expect(stream.raw.endsWith('\n\n')).toBe(true);
+
+      // Every flush of the compressed stream was counted, and its close with its reason.
+      const samples = await scrape(gw.url);
+      expect(value(samples, 'herald_events_delivered_total')).toBeGreaterThanOrEqual(data.length);
+      expect(value(samples, 'herald_connections_closed_total', { reason: 'token-expired' })).toBe(
+        1,
+      );
+      expect(value(samples, 'herald_connections')).toBe(0);
     } finally {
       await gw.app.close();
     }

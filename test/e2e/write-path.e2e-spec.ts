@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionRegistry } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish } from '../support/sse-client';
+import { scrape, value } from '../support/telemetry';
+import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
 describe('SseConnection write path', () => {
@@ -41,12 +43,19 @@ describe('SseConnection write path', () => {
     const [left] = [...registry.values()];
     expect(left.closed).toBe(false);
     await waitFor(() => reader.dataEvents.length === batches * 10, 'reader got everything', 20_000);
+    // The drop went through abort('slow-consumer'), so telemetry counted it.
+    const samples = await scrape(gw.url);
+    expect(value(samples, 'herald_slow_consumer_disconnects_total')).toBe(1);
+    expect(value(samples, 'herald_connections_closed_total', { reason: 'slow-consumer' })).toBe(1);
+    expect(value(samples, 'herald_events_delivered_total')).toBeGreaterThanOrEqual(batches * 10);
     stalled.destroy();
     await reader.close();
   });
 
   it('should frame coalesced writes as valid HTTP chunks that a standard client parses', async () => {
-    const s = await openStream(gw.url, '/events?topic=wp/chunks');
+    const s = await openStream(gw.url, '/events?topic=wp/chunks', {
+      headers: bearer(hs256(claims({ subscribe: ['wp/**'] }))),
+    });
     await waitFor(() => s.retries.length > 0, 'open');
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => publish(gw.url, { topic: 'wp/chunks', data: i })),
