@@ -33,6 +33,7 @@ export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
     shedMode: config.SHED_MODE,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     batchLingerMs: config.BATCH_LINGER_MS,
+    compression: config.COMPRESSION,
     instanceId: config.INSTANCE_ID,
     tokenExpiryWarningMs: config.TOKEN_EXPIRY_WARNING_MS,
   };

@@ -28,6 +28,11 @@ export interface Gateway {
   shutdown(signal?: string): Promise<void>;
 }
 
+/** Accept queue length requested from the kernel (Node's default is 511). */
+export const LISTEN_BACKLOG = 4096;
+/** Sockets allowed beyond MAX_CONNECTIONS before the server refuses outright. */
+export const LISTEN_HEADROOM = 1024;
+
 /** Hooks for embedding and tests. */
 export interface GatewayOptions {
   /** Where log lines go (default stdout). */
@@ -94,7 +99,17 @@ export async function startGateway(
     }),
   );
   const server: Server = app.getHttpServer();
-  await app.listen(config.PORT, config.HOST);
+  // Many-connection settings (docs/performance.md): a last-resort socket cap above
+  // MAX_CONNECTIONS (room for shed answers, probes and publishers), and an accept backlog deep
+  // enough for a reconnect storm (the kernel caps it at net.core.somaxconn).
+  server.maxConnections = config.MAX_CONNECTIONS + LISTEN_HEADROOM;
+  // Nest forwards extra arguments to `server.listen(port, host, backlog, cb)`; its typings omit them.
+  const listen = app.listen.bind(app) as unknown as (
+    port: number,
+    host: string,
+    backlog: number,
+  ) => Promise<unknown>;
+  await listen(config.PORT, config.HOST, LISTEN_BACKLOG);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;

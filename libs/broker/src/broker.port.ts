@@ -8,6 +8,18 @@ import type {
   PublishResult,
 } from './broker.types';
 
+/** Receives a subscription's messages without an rxjs Subscriber chain ({@link Broker.attach}). */
+export interface BrokerSink {
+  next(message: BrokerMessage): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** Stops a sink attachment; frees what it holds, like unsubscribing. */
+export interface BrokerAttachment {
+  unsubscribe(): void;
+}
+
 /** Options of {@link Broker.subscribe}. */
 export interface SubscribeOptions {
   /** Resume after this cursor: replay retained events, then live, with no gap or duplicate. */
@@ -38,6 +50,18 @@ export abstract class Broker {
     filters: readonly TopicFilter[],
     options?: SubscribeOptions,
   ): Observable<BrokerMessage>;
+
+  /**
+   * The same stream as {@link subscribe}, delivered straight to `sink`. Adapters may override it
+   * with a cheaper path (no per-delivery Observable chain); the default subscribes.
+   */
+  attach(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: BrokerSink,
+  ): BrokerAttachment {
+    return this.subscribe(filters, options).subscribe(sink);
+  }
 
   /** True when `cursor` has this adapter's syntax (a malformed cursor is a 400). */
   abstract isWellFormedCursor(cursor: string): boolean;

@@ -1,5 +1,5 @@
 export { Broker } from './broker.port';
-export type { SubscribeOptions } from './broker.port';
+export type { BrokerAttachment, BrokerSink, SubscribeOptions } from './broker.port';
 export type {
   BrokerEvent,
   BrokerMessage,

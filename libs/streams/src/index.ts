@@ -20,3 +20,4 @@ export type { RawSubscription, SubscriptionRequest } from './subscription.reques
 export { WriteScheduler } from './write.scheduler';
 export { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 export type { ReplayOutcome } from './streams.observer';
+export { acceptsGzip } from './content-encoding';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Subscription } from 'rxjs';
-import type { BrokerEvent } from '@herald/broker';
+import type { Socket } from 'node:net';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
 import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
@@ -43,9 +44,13 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   Connection: 'keep-alive',
 };
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 /**
- * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler};
- * a socket backlog past `maxBufferedBytes` cuts the stream as a slow consumer (see `send`).
+ * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
+ * as one socket write (HTTP chunk framing done here, so the response machinery is bypassed after
+ * the headers); with `compress`, each flush goes through a per-connection gzip stream and a sync
+ * flush. A socket (and gzip) backlog past `maxBufferedBytes` cuts the stream as a slow consumer.
  */
 export class SseConnection implements Flushable {
   readonly id = randomUUID();
@@ -59,7 +64,12 @@ export class SseConnection implements Flushable {
   expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
-  private subscription: Subscription | undefined;
+  /** Bytes the socket (and gzip) had not taken at the last flush: an upper bound until the next. */
+  private backlog = 0;
+  private socket: Socket | null = null;
+  private chunked = false;
+  private gzip: Gzip | undefined;
+  private subscription: BrokerAttachment | undefined;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
   /** Broker events queued since the last flush, and the first of them (for the observer). */
   private queuedEvents = 0;
@@ -72,6 +82,7 @@ export class SseConnection implements Flushable {
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
     private readonly observer: StreamsObserver = NOOP_OBSERVER,
+    private readonly compress = false,
   ) {
     this.cursor = cursor;
     res.once('close', () => this.finish('client'));
@@ -79,7 +90,7 @@ export class SseConnection implements Flushable {
 
   /** Output not yet taken by the socket: queued plus Node's write buffer. */
   get unsentBytes(): number {
-    return this.res.writableLength + this.queued;
+    return this.unsentInStreams() + this.queued;
   }
 
   /** True once the stream has ended for any reason. */
@@ -87,13 +98,24 @@ export class SseConnection implements Flushable {
     return this.closeReason !== undefined;
   }
 
-  /** Sends the status line, headers and the first `retry:` at once. */
-  open(retryMs: number): void {
+  /**
+   * Sends the status line, headers and the first `retry:` at once. `vary` adds
+   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts).
+   */
+  open(retryMs: number, vary = false): void {
     const socket = this.res.socket;
+    // Events are whole, coalesced writes: send each at once rather than wait for an ACK.
     socket?.setNoDelay(true);
     socket?.setTimeout(0);
-    this.res.writeHead(200, SSE_HEADERS);
-    this.write(frameRetry(retryMs));
+    const headers: Record<string, string> = { ...SSE_HEADERS };
+    if (vary || this.compress) headers.Vary = 'Accept-Encoding';
+    if (this.compress) headers['Content-Encoding'] = 'gzip';
+    this.res.writeHead(200, headers);
+    this.res.flushHeaders();
+    this.socket = socket;
+    this.chunked = this.res.chunkedEncoding;
+    if (this.compress) this.startGzip();
+    this.write(frameRetry(retryMs), Date.now());
   }
 
   /** Registers a hook run once when the stream ends. */
@@ -103,7 +125,7 @@ export class SseConnection implements Flushable {
   }
 
   /** Ties a broker subscription to the connection's lifetime. */
-  attach(subscription: Subscription): void {
+  attach(subscription: BrokerAttachment): void {
     if (this.closed) subscription.unsubscribe();
     else this.subscription = subscription;
   }
@@ -135,39 +157,46 @@ export class SseConnection implements Flushable {
       this.end('token-expired');
       return;
     }
-    if (this.res.writableLength > this.maxBufferedBytes) {
-      this.abort('slow-consumer');
-      return;
+    // Judge only what the socket (and gzip) have not taken from earlier flushes: one burst larger
+    // than the cap (a big batch, a long replay) still reaches a client that reads. The cached
+    // backlog only shrinks between flushes, so re-read it before cutting.
+    if (this.backlog > this.maxBufferedBytes) {
+      this.backlog = this.unsentInStreams();
+      if (this.backlog > this.maxBufferedBytes) {
+        this.abort('slow-consumer');
+        return;
+      }
     }
+    if (this.queued === 0) this.scheduler.schedule(this);
     this.queue.push(chunk);
     this.queued += chunk.length;
-    this.scheduler.schedule(this);
   }
 
-  /** Writes everything queued in one socket write (corked), without copying the frames. */
+  /**
+   * Writes everything queued in one socket write, then reports the broker events it carried to
+   * the observer (`writtenAt` is the time of that write: one clock read per flush run).
+   */
   flush(): void {
     if (this.closed || this.queued === 0) return;
-    if (this.expiresAt !== undefined && Date.now() >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
+    const now = this.scheduler.now;
+    if (this.expiresAt !== undefined && now >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
       // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
       this.queue = [];
       this.queued = 0;
       this.end('token-expired');
       return;
     }
-    const queue = this.queue;
+    const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
     this.queue = [];
     this.queued = 0;
-    if (queue.length === 1) {
-      this.write(queue[0]);
-    } else {
-      this.res.cork();
-      for (const chunk of queue) this.write(chunk);
-      this.res.uncork();
-    }
+    this.write(out, now);
+    this.backlog = this.unsentInStreams();
     if (this.firstQueued !== undefined) {
-      this.observer.flushed(this, this.queuedEvents, this.firstQueued, this.lastWriteAt);
+      const first = this.firstQueued;
+      const events = this.queuedEvents;
       this.queuedEvents = 0;
       this.firstQueued = undefined;
+      this.observer.flushed(this, events, first, now);
     }
   }
 
@@ -175,15 +204,25 @@ export class SseConnection implements Flushable {
   end(reason: CloseReason, final?: Buffer): void {
     if (this.closed) return;
     this.flush();
-    if (final) this.write(final);
+    // The flush may itself have ended the stream (credentials expired while it was queued).
+    if (this.closed) return;
+    if (final) this.write(final, Date.now());
     this.finish(reason);
-    this.res.end();
+    const gzip = this.gzip;
+    if (gzip === undefined) {
+      this.res.end();
+      return;
+    }
+    // The last compressed bytes come out asynchronously: end the response after them.
+    gzip.once('end', () => this.res.end());
+    gzip.end();
   }
 
   /** Drops the connection at once (no further bytes). */
   abort(reason: CloseReason): void {
     if (this.closed) return;
     this.finish(reason);
+    this.gzip?.destroy();
     this.res.destroy();
   }
 
@@ -201,10 +240,50 @@ export class SseConnection implements Flushable {
     };
   }
 
-  private write(chunk: Buffer): void {
+  private write(chunk: Buffer, now: number): void {
     this.bytesSent += chunk.length;
-    this.lastWriteAt = Date.now();
-    this.res.write(chunk);
+    this.lastWriteAt = now;
+    const gzip = this.gzip;
+    if (gzip === undefined) {
+      this.writeBody(chunk);
+      return;
+    }
+    gzip.write(chunk);
+  }
+
+  /** One socket write per call: the body bytes, in an HTTP chunk when the response is chunked. */
+  private writeBody(chunk: Buffer): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed) return;
+    if (!this.chunked) {
+      socket.write(chunk);
+      return;
+    }
+    const size = chunk.length.toString(16);
+    const out = Buffer.allocUnsafe(size.length + 4 + chunk.length);
+    out.write(size, 0, 'latin1');
+    CRLF.copy(out, size.length);
+    chunk.copy(out, size.length + 2);
+    CRLF.copy(out, out.length - 2);
+    socket.write(out);
+  }
+
+  private startGzip(): void {
+    // Every write is sync-flushed (one zlib call per coalesced batch). An 8 KiB window and
+    // memLevel 7 keep the deflate state near 100 KB per connection instead of ~256 KB; SSE
+    // events repeat within a few KiB, so the ratio barely moves.
+    const gzip = createGzip({
+      flush: zlibConstants.Z_SYNC_FLUSH,
+      windowBits: 13,
+      memLevel: 7,
+    });
+    gzip.on('data', (compressed: Buffer) => this.writeBody(compressed));
+    gzip.on('error', () => this.abort('error'));
+    this.gzip = gzip;
+  }
+
+  private unsentInStreams(): number {
+    return (this.socket?.writableLength ?? 0) + (this.gzip?.writableLength ?? 0);
   }
 
   private finish(reason: CloseReason): void {
@@ -214,6 +293,7 @@ export class SseConnection implements Flushable {
     this.queued = 0;
     this.queuedEvents = 0;
     this.firstQueued = undefined;
+    if (reason === 'client') this.gzip?.destroy();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     for (const hook of this.closeHooks.splice(0)) hook(reason);

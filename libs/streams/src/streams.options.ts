@@ -16,6 +16,8 @@ export interface StreamsModuleOptions {
   readonly batchLingerMs: number;
   /** How long before token `exp` a stream gets `herald.token-expiring` (TOKEN_EXPIRY_WARNING_MS). */
   readonly tokenExpiryWarningMs: number;
+  /** `gzip` compresses streams for clients that accept it, flushed per batch (COMPRESSION). */
+  readonly compression?: 'off' | 'gzip';
   /** This instance's id, reported in the registry (INSTANCE_ID). */
   readonly instanceId: string;
 }

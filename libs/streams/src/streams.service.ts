@@ -11,6 +11,7 @@ import {
 import { map, type Observable } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
+import { acceptsGzip } from './content-encoding';
 import { respondShed, type ShedReason } from './shed.responder';
 import { SseConnection, type ConnectionMeta } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
@@ -86,6 +87,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       this.shed(req, res, 'draining', request.cursor);
       return undefined;
     }
+    const compressible = this.options.compression === 'gzip';
     const meta: ConnectionMeta = {
       sub: client.sub,
       ip: client.ip,
@@ -99,14 +101,13 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       this.scheduler,
       this.options.maxBufferedBytes,
       this.observer,
+      compressible && acceptsGzip(req),
     );
-    connection.open(this.options.retryMs);
+    connection.open(this.options.retryMs, compressible);
     this.registry.add(connection);
     this.observer.opened(connection);
-    const source = this.broker.subscribe(
-      request.filters,
-      request.cursor === undefined ? {} : { cursor: request.cursor },
-    );
+    // Armed before the broker is attached: a replay delivered synchronously already honours exp.
+    if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
     let replayPending = request.cursor !== undefined;
     if (replayPending) {
       connection.onClose(() => {
@@ -115,23 +116,26 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       });
     }
     connection.attach(
-      source.subscribe({
-        next: (message) => {
-          if (replayPending) {
-            replayPending = false;
-            this.observeReplay(connection, message);
-          }
-          if (message.kind === 'event') connection.deliver(message);
-          else this.reset(connection, message);
+      this.broker.attach(
+        request.filters,
+        request.cursor === undefined ? {} : { cursor: request.cursor },
+        {
+          next: (message) => {
+            if (replayPending) {
+              replayPending = false;
+              this.observeReplay(connection, message);
+            }
+            if (message.kind === 'event') connection.deliver(message);
+            else this.reset(connection, message);
+          },
+          error: (err: unknown) => {
+            this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
+            connection.end('broker');
+          },
+          complete: () => connection.end('broker'),
         },
-        error: (err: unknown) => {
-          this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
-          connection.end('broker');
-        },
-        complete: () => connection.end('broker'),
-      }),
+      ),
     );
-    if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
     return connection;
   }
 

@@ -10,8 +10,15 @@ export interface Flushable {
 export class WriteScheduler {
   private dirty = new Set<Flushable>();
   private armed = false;
+  private running = false;
+  private runAt = 0;
 
   constructor(private readonly lingerMs: number) {}
+
+  /** The time to stamp a flush with: read once per flush run, the clock outside a run. */
+  get now(): number {
+    return this.running ? this.runAt : Date.now();
+  }
 
   schedule(target: Flushable): void {
     this.dirty.add(target);
@@ -25,6 +32,12 @@ export class WriteScheduler {
     this.armed = false;
     const batch = this.dirty;
     this.dirty = new Set();
-    for (const target of batch) target.flush();
+    this.runAt = Date.now();
+    this.running = true;
+    try {
+      for (const target of batch) target.flush();
+    } finally {
+      this.running = false;
+    }
   };
 }

@@ -11,6 +11,7 @@ import { StreamsService, type StreamClient, type SubscriptionRequest } from '@he
 import { requestContext } from '@herald/telemetry';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
+import { releaseRoutingState } from './request-release';
 import { SubscriptionRequestPipe } from './subscription-request.pipe';
 
 /** `GET /events`: the SSE stream (CONTRACT section 1). */
@@ -59,7 +60,11 @@ export class EventsController {
       return;
     }
     const connection = this.streams.open(req, res, request, client);
-    if (connection === undefined) lease.release();
-    else connection.onClose(() => lease.release());
+    if (connection === undefined) {
+      lease.release();
+      return;
+    }
+    connection.onClose(() => lease.release());
+    releaseRoutingState(req, res);
   }
 }

@@ -1,4 +1,62 @@
+import { describe, expect, it } from 'vitest';
 import { describeBrokerContract } from '@herald/broker/testing';
-import { InMemoryBroker } from '@herald/broker';
+import { InMemoryBroker, type BrokerMessage } from '@herald/broker';
+import { parseTopicFilter } from '@herald/topics';
 
 describeBrokerContract('in-memory', (options) => Promise.resolve(new InMemoryBroker(options)));
+
+describe('InMemoryBroker', () => {
+  const make = () => new InMemoryBroker({ historySize: 100, historyTtlMs: 60_000 });
+  const sink = () => {
+    const got: BrokerMessage[] = [];
+    const errors: unknown[] = [];
+    return {
+      got,
+      errors,
+      next: (m: BrokerMessage) => got.push(m),
+      error: (e: unknown) => errors.push(e),
+      complete: () => undefined,
+    };
+  };
+  const ev = (topic: string, n: number) => ({ topic, type: 'message', data: String(n) });
+
+  it('should deliver through attach the same events, in order, as subscribe', async () => {
+    const broker = make();
+    const filters = [parseTopicFilter('a/*'), parseTopicFilter('a/**')];
+    const s = sink();
+    const viaObservable: BrokerMessage[] = [];
+    const attachment = broker.attach(filters, {}, s);
+    const subscription = broker.subscribe(filters).subscribe((m) => viaObservable.push(m));
+    await broker.publish([ev('a/1', 1), ev('b/1', 2), ev('a/2/3', 3)]);
+    expect(s.got.map((m) => (m.kind === 'event' ? m.data : m.kind))).toEqual(['1', '3']);
+    expect(s.got).toEqual(viaObservable);
+    expect(s.got[0]).toBe(viaObservable[0]);
+    attachment.unsubscribe();
+    subscription.unsubscribe();
+    await broker.close();
+  });
+
+  it('should replay after a cursor and free the subscription on unsubscribe when attached', async () => {
+    const broker = make();
+    const { ids } = await broker.publish([ev('t', 1), ev('t', 2), ev('t', 3)]);
+    const s = sink();
+    const attachment = broker.attach([parseTopicFilter('t')], { cursor: ids[0] }, s);
+    expect(s.got.map((m) => (m.kind === 'event' ? m.id : m.kind))).toEqual(ids.slice(1));
+    expect(broker.stats().subscriptions).toBe(1);
+    attachment.unsubscribe();
+    attachment.unsubscribe();
+    expect(broker.stats().subscriptions).toBe(0);
+    await broker.publish([ev('t', 4)]);
+    expect(s.got).toHaveLength(2);
+    await broker.close();
+  });
+
+  it('should report a malformed cursor to the sink error when attached', async () => {
+    const broker = make();
+    const s = sink();
+    broker.attach([parseTopicFilter('t')], { cursor: 'nope' }, s);
+    expect(s.errors).toHaveLength(1);
+    expect(broker.stats().subscriptions).toBe(0);
+    await broker.close();
+  });
+});

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import { TopicIndex, filterMatches, type TopicFilter } from '@herald/topics';
-import { Broker, type SubscribeOptions } from '../broker.port';
+import {
+  Broker,
+  type BrokerAttachment,
+  type BrokerSink,
+  type SubscribeOptions,
+} from '../broker.port';
 import { BrokerError, BrokerErrorCode } from '../broker.errors';
 import type {
   BrokerEvent,
@@ -74,19 +79,38 @@ class TopicHistory {
   }
 }
 
-class LocalSubscription {
-  last: StoredEvent | undefined;
-  constructor(readonly subscriber: Subscriber<BrokerMessage>) {}
+/** A sink with an optional `closed` flag (an rxjs Subscriber has one). */
+type LocalSink = BrokerSink & { readonly closed?: boolean };
 
-  complete(): void {
-    this.subscriber.complete();
+/** One live subscription: the sink is called directly for each delivery. */
+class LocalSubscription implements BrokerAttachment {
+  last: StoredEvent | undefined;
+  private stopped = false;
+  teardown: (() => void) | undefined;
+
+  constructor(private readonly sink: LocalSink) {}
+
+  get closed(): boolean {
+    return this.stopped || this.sink.closed === true;
+  }
+
+  next(message: BrokerMessage): void {
+    if (!this.stopped) this.sink.next(message);
   }
 
   deliver(event: StoredEvent): void {
     // One delivery per publish even when several of the subscription's filters match.
-    if (this.last === event) return;
+    if (this.last === event || this.stopped) return;
     this.last = event;
-    this.subscriber.next(event);
+    this.sink.next(event);
+  }
+
+  unsubscribe(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const teardown = this.teardown;
+    this.teardown = undefined;
+    teardown?.();
   }
 }
 
@@ -176,17 +200,41 @@ export class InMemoryBroker extends Broker {
     options: SubscribeOptions = {},
   ): Observable<BrokerMessage> {
     return new Observable<BrokerMessage>((subscriber) => {
-      const cursor = options.cursor;
-      if (cursor !== undefined) this.replay(filters, cursor, subscriber);
-      if (subscriber.closed) return;
-      const sub = new LocalSubscription(subscriber);
-      for (const f of filters) this.index.add(f, sub);
-      this.subscriptionCount++;
-      return () => {
-        for (const f of filters) this.index.delete(f, sub);
-        this.subscriptionCount--;
-      };
+      const attachment = this.open(filters, options, subscriber);
+      return () => attachment.unsubscribe();
     });
+  }
+
+  /** Direct delivery: the index calls `sink.next` for each event, no Observable chain. */
+  override attach(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: BrokerSink,
+  ): BrokerAttachment {
+    try {
+      return this.open(filters, options, sink);
+    } catch (err) {
+      sink.error(err);
+      return { unsubscribe: () => undefined };
+    }
+  }
+
+  /** Replays (when resuming) then registers `sink` live, synchronously: no seam. */
+  private open(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: LocalSink,
+  ): LocalSubscription {
+    const sub = new LocalSubscription(sink);
+    if (options.cursor !== undefined) this.replay(filters, options.cursor, sub);
+    if (sub.closed) return sub;
+    for (const f of filters) this.index.add(f, sub);
+    this.subscriptionCount++;
+    sub.teardown = () => {
+      for (const f of filters) this.index.delete(f, sub);
+      this.subscriptionCount--;
+    };
+    return sub;
   }
 
   isWellFormedCursor(cursor: string): boolean {
@@ -205,11 +253,7 @@ export class InMemoryBroker extends Broker {
     return { subscriptions: this.subscriptionCount, topics: this.histories.size };
   }
 
-  private replay(
-    filters: readonly TopicFilter[],
-    cursor: string,
-    out: Subscriber<BrokerMessage>,
-  ): void {
+  private replay(filters: readonly TopicFilter[], cursor: string, out: LocalSubscription): void {
     const match = CURSOR.exec(cursor);
     if (!match) {
       throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');

@@ -1,0 +1,143 @@
+// A load client process: many raw `net` SSE connections. It parses only what it must: it counts
+// frame ends (`\n\n`) and bytes, and on sampled connections extracts the publish timestamp
+// (`"t":<ms>`) to histogram publish-to-receive latency (1 ms buckets).
+// IPC: {cmd:'connect', port, path, count, headers, sampleEvery, waitFirst, spreadMs}
+//      -> {type:'connected', opened, failed}; {cmd:'stats'} -> counters; {cmd:'latency'} ->
+//      histogram since the last call; {cmd:'close'}.
+import net from 'node:net';
+
+const sockets = [];
+let frames = 0;
+let bytes = 0;
+let closed = 0;
+let firstSeen = 0;
+let allFirstAt = 0;
+let connectStartedAt = 0;
+let target = 0;
+const MAX_MS = 60_000;
+let hist = new Uint32Array(MAX_MS + 1);
+const LF = 10;
+
+function countFrames(buf, state) {
+  let n = 0;
+  if (state.lf && buf.length > 0 && buf[0] === LF) n++;
+  let i = buf.indexOf('\n\n');
+  while (i !== -1) {
+    n++;
+    i = buf.indexOf('\n\n', i + 2);
+  }
+  state.lf = buf.length > 0 && buf[buf.length - 1] === LF;
+  return n;
+}
+
+function sampleLatency(buf, state) {
+  state.text += buf.toString('latin1');
+  const end = state.text.lastIndexOf('\n\n');
+  if (end === -1) return;
+  const now = Date.now();
+  const done = state.text.slice(0, end);
+  state.text = state.text.slice(end + 2);
+  let i = done.indexOf('"t":');
+  while (i !== -1) {
+    let j = i + 4;
+    let t = 0;
+    for (; j < done.length; j++) {
+      const c = done.charCodeAt(j);
+      if (c < 48 || c > 57) break;
+      t = t * 10 + (c - 48);
+    }
+    const ms = Math.max(0, Math.min(MAX_MS, now - t));
+    hist[ms]++;
+    i = done.indexOf('"t":', j);
+  }
+}
+
+function open(port, path, headers, sample, gzip) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const state = { lf: false, first: false, text: '', sample, gzip };
+    let settled = false;
+    const done = (ok) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok);
+      }
+    };
+    socket.on('connect', () => {
+      let head = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n`;
+      for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+      socket.write(`${head}\r\n`);
+      done(true);
+    });
+    socket.on('data', (buf) => {
+      bytes += buf.length;
+      const n = state.gzip ? 0 : countFrames(buf, state);
+      frames += n;
+      if (!state.first && (n > 0 || state.gzip)) {
+        state.first = true;
+        if (++firstSeen === target) allFirstAt = Date.now();
+      }
+      if (state.sample) sampleLatency(buf, state);
+    });
+    socket.on('error', () => done(false));
+    socket.on('close', () => {
+      closed++;
+      done(false);
+    });
+    sockets.push(socket);
+  });
+}
+
+process.on('message', async (m) => {
+  switch (m.cmd) {
+    case 'connect': {
+      const { port, path, count, headers = {}, sampleEvery = 0, batch = 200, gzip = false } = m;
+      target += count;
+      connectStartedAt = Date.now();
+      let opened = 0;
+      let failed = 0;
+      for (let i = 0; i < count; i += batch) {
+        const n = Math.min(batch, count - i);
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, k) =>
+            open(
+              port,
+              typeof path === 'string' ? path : path[(i + k) % path.length],
+              headers,
+              sampleEvery > 0 && (i + k) % sampleEvery === 0,
+              gzip,
+            ),
+          ),
+        );
+        for (const ok of results) ok ? opened++ : failed++;
+      }
+      process.send({ type: 'connected', opened, failed });
+      break;
+    }
+    case 'stats':
+      process.send({
+        type: 'stats',
+        frames,
+        bytes,
+        closed,
+        firstSeen,
+        firstAllMs: allFirstAt ? allFirstAt - connectStartedAt : -1,
+      });
+      break;
+    case 'latency': {
+      const pairs = [];
+      for (let ms = 0; ms <= MAX_MS; ms++) if (hist[ms] > 0) pairs.push([ms, hist[ms]]);
+      hist = new Uint32Array(MAX_MS + 1);
+      process.send({ type: 'latency', pairs });
+      break;
+    }
+    case 'close':
+      for (const s of sockets) s.destroy();
+      process.send({ type: 'closed' });
+      setTimeout(() => process.exit(0), 50);
+      break;
+    default:
+      break;
+  }
+});
+process.send({ type: 'ready' });

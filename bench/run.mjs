@@ -1,0 +1,759 @@
+// Herald's benchmark suite (issue 7). Every scenario runs Herald and the bare Node `http`
+// baseline (bench/baseline-server.mjs) in the same run, prints both figures and the ratio, and
+// writes bench/results/latest.json. Servers run on core 0, load clients and the publisher on
+// core 1 (when `taskset` exists). Every loop is bounded in count and time.
+//
+//   npm run bench                      full run (< 10 min)
+//   npm run bench -- --quick           shorter windows (~2 min)
+//   npm run bench -- --only=b,c        some scenarios: a memory, b fan-out, c latency (+ gzip),
+//                                      d redis, e reconnect storm
+import http from 'node:http';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { request, spawnNode, stop, stopAll, tasksetAvailable } from './lib/proc.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// The runner is the publisher: pin it to the client core, with the fd limit raised, once.
+if (!process.env.BENCH_PINNED && tasksetAvailable()) {
+  const child = spawnNode(fileURLToPath(import.meta.url), process.argv.slice(2), {
+    core: 1,
+    env: { BENCH_PINNED: '1' },
+  });
+  const code = await new Promise((r) => child.once('exit', (c) => r(c ?? 1)));
+  process.exit(code);
+}
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e').slice(7).split(',');
+const SERVER_CORE = 0;
+const CLIENT_CORE = 1;
+const T = QUICK
+  ? { warm: 1000, fan: 2500, lat: 3000, idle: 5000, storm: 5000 }
+  : { warm: 2000, fan: 8000, lat: 10_000, idle: 10_000, storm: 5000 };
+const DEADLINE = Date.now() + (QUICK ? 4 : 12) * 60_000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...m) => process.stderr.write(`[bench] ${m.join(' ')}\n`);
+
+// ---------------------------------------------------------------- auth (works with or without it)
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const TOKEN = await new SignJWT({ herald: { subscribe: ['**'], publish: ['**'], admin: false } })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setSubject('bench')
+  .setIssuedAt()
+  .setExpirationTime('2h')
+  .sign(new TextEncoder().encode(JWT_SECRET));
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
+
+/** Herald's settings in the bench: real defaults, except caps and rates sized for the load. */
+const HERALD_ENV = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'warn',
+  JWT_SECRET,
+  HEARTBEAT_MS: '60000',
+  HISTORY_SIZE: '10000',
+  MAX_CONNECTIONS: '50000',
+  MAX_CONNECTIONS_PER_USER: '50000',
+  MAX_CONNECTIONS_PER_IP: '50000',
+  CONNECT_RATE_PER_S: '100000',
+  CONNECT_BURST: '100000',
+  PUBLISH_RATE_PER_S: '1000000',
+  PUBLISH_BURST: '1000000',
+  SHUTDOWN_GRACE_MS: '0',
+};
+
+// ---------------------------------------------------------------- processes
+async function startServer(kind, env = {}) {
+  const child = spawnNode(resolve(here, 'server-host.mjs'), [kind], {
+    core: SERVER_CORE,
+    env: kind.startsWith('herald') ? { ...HERALD_ENV, ...env } : env,
+    nodeArgs: [
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`]
+        : []),
+    ],
+  });
+  try {
+    const { url } = await request(child, null, 'ready', 30_000);
+    return { kind, child, url, port: Number(new URL(url).port) };
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+}
+
+const serverStats = (s, gc = false) => request(s.child, { cmd: 'stats', gc }, 'stats');
+const resetEld = (s) => request(s.child, { cmd: 'reset' }, 'reset');
+
+async function stopServer(s) {
+  if (process.env.BENCH_CPU_PROF && s.child.exitCode === null) {
+    // --cpu-prof writes the profile on a clean exit only
+    process.kill(s.child.pid, 'SIGINT');
+    await Promise.race([new Promise((r) => s.child.once('exit', r)), sleep(8000)]);
+  }
+  await stop(s.child);
+}
+
+async function startClients(count) {
+  const clients = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawnNode(resolve(here, 'load-client.mjs'), [], { core: CLIENT_CORE });
+    clients.push(child);
+  }
+  await Promise.all(clients.map((c) => request(c, null, 'ready', 15_000)));
+  return clients;
+}
+
+async function stopClients(clients) {
+  await Promise.all(
+    clients.map((c) => request(c, { cmd: 'close' }, 'closed', 5000).catch(() => undefined)),
+  );
+  await Promise.all(clients.map((c) => stop(c)));
+}
+
+/** Opens `total` connections spread over the clients; resolves when all reported. */
+async function connect(clients, port, total, options = {}) {
+  const share = Math.ceil(total / clients.length);
+  const replies = await Promise.all(
+    clients.map((c, i) =>
+      request(
+        c,
+        {
+          cmd: 'connect',
+          port,
+          count: Math.max(0, Math.min(share, total - i * share)),
+          path: options.path ?? '/events?topic=bench',
+          headers: { ...AUTH, ...(options.headers ?? {}) },
+          sampleEvery: options.sampleEvery ?? 0,
+          batch: options.batch ?? 250,
+          gzip: options.gzip ?? false,
+        },
+        'connected',
+        120_000,
+      ),
+    ),
+  );
+  return replies.reduce((a, r) => ({ opened: a.opened + r.opened, failed: a.failed + r.failed }), {
+    opened: 0,
+    failed: 0,
+  });
+}
+
+async function clientTotals(clients) {
+  const all = await Promise.all(clients.map((c) => request(c, { cmd: 'stats' }, 'stats')));
+  return all.reduce(
+    (a, s) => ({
+      frames: a.frames + s.frames,
+      bytes: a.bytes + s.bytes,
+      closed: a.closed + s.closed,
+      firstSeen: a.firstSeen + s.firstSeen,
+    }),
+    { frames: 0, bytes: 0, closed: 0, firstSeen: 0 },
+  );
+}
+
+async function latency(clients) {
+  const all = await Promise.all(clients.map((c) => request(c, { cmd: 'latency' }, 'latency')));
+  const hist = new Map();
+  for (const r of all) for (const [ms, n] of r.pairs) hist.set(ms, (hist.get(ms) ?? 0) + n);
+  const keys = [...hist.keys()].sort((a, b) => a - b);
+  const total = keys.reduce((a, k) => a + hist.get(k), 0);
+  const pct = (p) => {
+    let seen = 0;
+    for (const k of keys) {
+      seen += hist.get(k);
+      if (seen >= total * p) return k;
+    }
+    return NaN;
+  };
+  return { samples: total, p50: pct(0.5), p99: pct(0.99), max: keys.at(-1) ?? NaN };
+}
+
+/** Polls until `check()` is truthy or `timeoutMs` passes; returns whether it held. */
+async function until(check, timeoutMs, everyMs = 100) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await sleep(everyMs);
+  }
+  return Boolean(await check());
+}
+
+// ---------------------------------------------------------------- publisher (this process)
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+function post(url, body) {
+  const text = JSON.stringify(body);
+  return new Promise((ok, fail) => {
+    const req = http.request(
+      `${url}/events`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(text),
+          ...AUTH,
+        },
+      },
+      (res) => {
+        let out = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (out += c));
+        res.on('end', () => {
+          if (res.statusCode !== 202) fail(new Error(`publish ${res.statusCode}: ${out}`));
+          else ok(JSON.parse(out || '{}'));
+        });
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('publish timeout')));
+    req.on('error', fail);
+    req.end(text);
+  });
+}
+
+const PAD = 'x'.repeat(64);
+/** ~100 bytes of JSON carrying the publish time. */
+const event = (topic) => ({ topic, type: 'tick', data: { t: Date.now(), p: PAD } });
+
+/**
+ * Publishes as fast as the server takes it, in batches, while keeping at most `window` events
+ * per subscriber in flight (so neither server buffers without bound).
+ */
+async function flood(server, clients, subs, { warmMs, measureMs }) {
+  const batch = Math.max(1, Math.min(100, Math.round(20_000 / subs)));
+  const window = 200;
+  let published = 0;
+  let received = 0;
+  let stopAt = Date.now() + warmMs + measureMs;
+  const base = (await clientTotals(clients)).frames;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      received = ((await clientTotals(clients)).frames - base) / subs;
+      await sleep(25);
+    }
+  })();
+  const worker = async () => {
+    while (Date.now() < stopAt) {
+      if (published - received > window) {
+        await sleep(2);
+        continue;
+      }
+      published += batch;
+      await post(server.url, { events: Array.from({ length: batch }, () => event('bench')) });
+    }
+  };
+  const workers = [worker(), worker()];
+  await sleep(warmMs);
+  const f0 = (await clientTotals(clients)).frames;
+  const c0 = await serverStats(server);
+  const t0 = Date.now();
+  await sleep(measureMs);
+  const f1 = (await clientTotals(clients)).frames;
+  const c1 = await serverStats(server);
+  const t1 = Date.now();
+  stopAt = 0;
+  await Promise.all(workers);
+  polling = false;
+  await poller;
+  const totals = await clientTotals(clients);
+  return {
+    deliveriesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0)),
+    serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / ((t1 - t0) * 1000)) * 100),
+    batch,
+    closedByServer: totals.closed,
+  };
+}
+
+/** Publishes single events at `rate`/s for `ms` (bounded count), then waits for delivery. */
+async function paced(server, clients, subs, rate, ms, { topic = 'bench', publishTo } = {}) {
+  const target = publishTo ?? server;
+  const count = Math.round((rate * ms) / 1000);
+  await latency(clients); // discard earlier samples
+  const before = await clientTotals(clients);
+  const c0 = await serverStats(server);
+  const t0 = Date.now();
+  const pending = [];
+  for (let i = 0; i < count; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(post(target.url, event(topic)));
+  }
+  await Promise.all(pending);
+  const t1 = Date.now();
+  const c1 = await serverStats(server);
+  const expected = before.frames + count * subs;
+  await until(async () => (await clientTotals(clients)).frames >= expected, 5000, 50);
+  const after = await clientTotals(clients);
+  const lat = await latency(clients);
+  return {
+    p50Ms: lat.p50,
+    p99Ms: lat.p99,
+    maxMs: lat.max,
+    delivered: round1(((after.frames - before.frames) / (count * subs)) * 100),
+    serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / ((t1 - t0) * 1000)) * 100),
+    wireBytesPerDelivery: round1((after.bytes - before.bytes) / (count * subs)),
+  };
+}
+
+const round1 = (x) => Math.round(x * 10) / 10;
+
+// ---------------------------------------------------------------- scenarios
+async function withServer(kind, env, fn) {
+  const server = await startServer(kind, env);
+  const clients = [];
+  try {
+    return await fn(server, async (n) => {
+      const c = await startClients(n);
+      clients.push(...c);
+      return c;
+    });
+  } finally {
+    await stopClients(clients);
+    await stopServer(server);
+  }
+}
+
+async function idleMemory(kind) {
+  return withServer(kind, {}, async (server, clientsOf) => {
+    const n = T.idle;
+    const clients = await clientsOf(4);
+    await sleep(500);
+    const before = await serverStats(server, true);
+    const paths = Array.from({ length: 100 }, (_, i) => `/events?topic=idle/${i}`);
+    const { opened, failed } = await connect(clients, server.port, n, { path: paths, batch: 250 });
+    await until(async () => (await clientTotals(clients)).firstSeen >= opened, 60_000, 200);
+    await sleep(1000);
+    const after = await serverStats(server, true);
+    const totals = await clientTotals(clients);
+    return {
+      connections: totals.firstSeen,
+      failed: failed + totals.closed,
+      rssPerConnKB: round1((after.rss - before.rss) / 1024 / Math.max(1, totals.firstSeen)),
+      heapPerConnKB: round1(
+        (after.heapUsed - before.heapUsed) / 1024 / Math.max(1, totals.firstSeen),
+      ),
+    };
+  });
+}
+
+async function fanOut(kind, subs) {
+  return withServer(kind, {}, async (server, clientsOf) => {
+    const clients = await clientsOf(subs >= 4000 ? 4 : 2);
+    await connect(clients, server.port, subs);
+    await until(async () => (await clientTotals(clients)).firstSeen >= subs, 60_000, 100);
+    return flood(server, clients, subs, { warmMs: T.warm, measureMs: T.fan });
+  });
+}
+
+async function paceLatency(kind, subs, rate, env = {}, gzip = false) {
+  return withServer(kind, env, async (server, clientsOf) => {
+    const clients = await clientsOf(2);
+    await connect(clients, server.port, subs, {
+      sampleEvery: gzip ? 0 : 4,
+      gzip,
+      headers: gzip ? { 'Accept-Encoding': 'gzip' } : {},
+    });
+    await until(async () => (await clientTotals(clients)).firstSeen >= subs, 30_000, 100);
+    await sleep(300);
+    const r = await paced(server, clients, subs, rate, T.lat);
+    if (gzip) {
+      delete r.p50Ms;
+      delete r.p99Ms;
+      delete r.maxMs;
+      delete r.delivered;
+    }
+    return r;
+  });
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function withRedis(fn) {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  const failed = await Promise.race([
+    new Promise((r) => child.once('error', () => r(true))),
+    sleep(500).then(() => false),
+  ]);
+  if (failed || child.exitCode !== null) throw new Error('redis-server could not start');
+  try {
+    return await fn(`redis://127.0.0.1:${port}`);
+  } finally {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+async function redisLatency(kind, redisUrl, subs, rate) {
+  const env =
+    kind === 'herald'
+      ? { BROKER: 'redis', REDIS_URL: redisUrl }
+      : { BASELINE_REDIS: redisUrl, BASELINE_CHANNEL: `bench:${randomBytes(4).toString('hex')}` };
+  const a = await startServer(kind, env);
+  let b;
+  let clients = [];
+  try {
+    b = await startServer(kind, env);
+    clients = await startClients(2);
+    await connect(clients, b.port, subs, { sampleEvery: 4 });
+    await until(async () => (await clientTotals(clients)).firstSeen >= subs, 30_000, 100);
+    await sleep(500);
+    return await paced(b, clients, subs, rate, T.lat, { publishTo: a });
+  } finally {
+    await stopClients(clients);
+    if (b) await stopServer(b);
+    await stopServer(a);
+  }
+}
+
+async function storm(kind, n) {
+  return withServer(kind, {}, async (server, clientsOf) => {
+    const clients = await clientsOf(4);
+    const first = await post(server.url, {
+      events: Array.from({ length: 100 }, () => event('storm')),
+    });
+    const replayed = 50;
+    const cursor = first.ids[first.ids.length - 1 - replayed];
+    await resetEld(server);
+    const t0 = Date.now();
+    const expected = n * (1 + replayed); // retry frame + replayed events
+    await connect(clients, server.port, n, {
+      path: '/events?topic=storm',
+      headers: { 'Last-Event-ID': cursor },
+      batch: Math.ceil(n / 4),
+    });
+    const ok = await until(
+      async () => (await clientTotals(clients)).frames >= expected,
+      30_000,
+      50,
+    );
+    const ms = Date.now() - t0;
+    const s = await serverStats(server);
+    const totals = await clientTotals(clients);
+    return {
+      clients: n,
+      resumed: Math.floor(totals.frames / (1 + replayed)),
+      allResumedMs: ok ? ms : -1,
+      eldP99Ms: round1(s.eldP99),
+      eldMaxMs: round1(s.eldMax),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- table
+const rows = [];
+const results = {
+  startedAt: new Date().toISOString(),
+  command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memGB: round1(totalmem() / 2 ** 30),
+    node: process.version,
+    taskset: tasksetAvailable(),
+  },
+  scenarios: {},
+};
+
+function row(name, unit, herald, baseline, { better, target, met }) {
+  const ratio =
+    herald !== undefined && baseline ? Math.round((herald / baseline) * 100) / 100 : undefined;
+  rows.push({ name, unit, herald, baseline, ratio, better, target, met });
+}
+
+async function scenario(key, title, fn) {
+  if (!ONLY.includes(key)) return;
+  if (Date.now() > DEADLINE) {
+    log(`${key}: skipped (time budget spent)`);
+    results.scenarios[key] = { skipped: 'time budget spent' };
+    return;
+  }
+  log(`${key}: ${title}`);
+  const started = Date.now();
+  try {
+    results.scenarios[key] = await fn();
+  } catch (err) {
+    log(`${key}: failed: ${err.stack ?? err}`);
+    results.scenarios[key] = { error: String(err.message ?? err) };
+  }
+  log(`${key}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+process.on('exit', stopAll);
+
+await scenario('a', `idle memory at ${T.idle} connections`, async () => {
+  const herald = await idleMemory('herald');
+  const raw = await idleMemory('herald-raw');
+  const baseline = await idleMemory('baseline');
+  row('a. RSS per idle connection', 'KB', herald.rssPerConnKB, baseline.rssPerConnKB, {
+    better: 'lower',
+    target: '<= 1.3x',
+    met: herald.rssPerConnKB <= 1.3 * baseline.rssPerConnKB,
+  });
+  row('a. JS heap per idle connection', 'KB', herald.heapPerConnKB, baseline.heapPerConnKB, {
+    better: 'lower',
+    target: '',
+    met: undefined,
+  });
+  row(
+    'a. RSS per idle conn, raw GET path (no Express)',
+    'KB',
+    raw.rssPerConnKB,
+    baseline.rssPerConnKB,
+    {
+      better: 'lower',
+      target: 'info',
+      met: undefined,
+    },
+  );
+  return { herald, heraldRawPath: raw, baseline };
+});
+
+await scenario('b', 'fan-out deliveries/s at maximum publish rate', async () => {
+  const out = {};
+  for (const subs of [1000, 10_000]) {
+    const herald = await fanOut('herald', subs);
+    const baseline = await fanOut('baseline', subs);
+    const want = subs === 1000 ? 2.0 : 1.5;
+    row(
+      `b. fan-out deliveries/s, ${subs / 1000}k subs`,
+      '/s',
+      herald.deliveriesPerS,
+      baseline.deliveriesPerS,
+      {
+        better: 'higher',
+        target: `>= ${want}x`,
+        met: herald.deliveriesPerS >= want * baseline.deliveriesPerS,
+      },
+    );
+    row(
+      `b. server CPU during fan-out, ${subs / 1000}k`,
+      '%',
+      herald.serverCpuPct,
+      baseline.serverCpuPct,
+      { better: 'info', target: '', met: undefined },
+    );
+    out[`subs${subs}`] = { herald, baseline };
+  }
+  return out;
+});
+
+await scenario('c', 'latency at 1k subscribers (100 and 20 events/s) and gzip', async () => {
+  const out = {};
+  for (const rate of [100, 20]) {
+    const herald = await paceLatency('herald', 1000, rate);
+    const baseline = await paceLatency('baseline', 1000, rate);
+    row(`c. p50 latency, 1k x ${rate}/s`, 'ms', herald.p50Ms, baseline.p50Ms, {
+      better: 'lower',
+      target: '',
+      met: undefined,
+    });
+    row(`c. p99 latency, 1k x ${rate}/s`, 'ms', herald.p99Ms, baseline.p99Ms, {
+      better: 'lower',
+      target: rate === 100 ? '< 50 ms, all delivered' : '<= baseline',
+      met:
+        rate === 100
+          ? herald.p99Ms < 50 && herald.delivered >= 100
+          : herald.p99Ms <= baseline.p99Ms,
+    });
+    row(`c. delivered within 5 s, 1k x ${rate}/s`, '%', herald.delivered, baseline.delivered, {
+      better: 'higher',
+      target: '',
+      met: undefined,
+    });
+    row(`c. server CPU, 1k x ${rate}/s`, '%', herald.serverCpuPct, baseline.serverCpuPct, {
+      better: 'lower',
+      target: rate === 20 ? '<= baseline' : '',
+      met: rate === 20 ? herald.serverCpuPct <= baseline.serverCpuPct : undefined,
+    });
+    out[`rate${rate}`] = { herald, baseline };
+  }
+  // BATCH_LINGER_MS: fewer socket writes per connection (the profile's top cost at 100/s).
+  const linger = await paceLatency('herald', 1000, 100, { BATCH_LINGER_MS: '10' });
+  row(
+    'c. p99 latency, 1k x 100/s, BATCH_LINGER_MS=10',
+    'ms',
+    linger.p99Ms,
+    out.rate100.baseline.p99Ms,
+    {
+      better: 'lower',
+      target: '< 50 ms (info)',
+      met: linger.p99Ms < 50 && linger.delivered >= 100,
+    },
+  );
+  row(
+    'c. server CPU, 1k x 100/s, BATCH_LINGER_MS=10',
+    '%',
+    linger.serverCpuPct,
+    out.rate100.baseline.serverCpuPct,
+    {
+      better: 'lower',
+      target: '',
+      met: undefined,
+    },
+  );
+  out.linger10 = { herald: linger };
+  // gzip: the same 1k x 100/s load with clients that accept gzip, against Herald uncompressed.
+  const plain = out.rate100.herald;
+  const gzip = await paceLatency('herald', 1000, 100, { COMPRESSION: 'gzip' }, true);
+  row(
+    'c. gzip: wire bytes per delivery (vs off)',
+    'B',
+    gzip.wireBytesPerDelivery,
+    plain.wireBytesPerDelivery,
+    { better: 'lower', target: '', met: undefined },
+  );
+  row('c. gzip: server CPU, 1k x 100/s (vs off)', '%', gzip.serverCpuPct, plain.serverCpuPct, {
+    better: 'info',
+    target: '',
+    met: undefined,
+  });
+  out.gzip = { herald: gzip, off: plain };
+  return out;
+});
+
+await scenario('d', 'latency across two instances through Redis', async () => {
+  let probe;
+  try {
+    probe = await withRedis(async (url) => {
+      const s = await startServer('herald', {
+        BROKER: 'redis',
+        REDIS_URL: url,
+        LOG_LEVEL: 'silent',
+      });
+      await stopServer(s);
+      return true;
+    });
+  } catch (err) {
+    log(
+      `d: skipped: redis broker unavailable (${String(err.message ?? err)
+        .split('\n')[0]
+        .slice(0, 160)})`,
+    );
+    console.log('d: skipped: redis broker unavailable');
+    row('d. p99 latency via Redis, 1k x 100/s', 'ms', undefined, undefined, {
+      better: 'lower',
+      target: 'skipped: redis broker unavailable',
+      met: undefined,
+    });
+    return { skipped: 'redis broker unavailable' };
+  }
+  if (!probe) return { skipped: 'redis broker unavailable' };
+  return withRedis(async (url) => {
+    const herald = await redisLatency('herald', url, 1000, 100);
+    const baseline = await redisLatency('baseline', url, 1000, 100);
+    row('d. p99 latency via Redis, 1k x 100/s', 'ms', herald.p99Ms, baseline.p99Ms, {
+      better: 'lower',
+      target: '< 100 ms',
+      met: herald.p99Ms < 100 && herald.delivered >= 100,
+    });
+    row('d. p50 latency via Redis, 1k x 100/s', 'ms', herald.p50Ms, baseline.p50Ms, {
+      better: 'lower',
+      target: '',
+      met: undefined,
+    });
+    return { herald, baseline };
+  });
+});
+
+await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once', async () => {
+  const herald = await storm('herald', 5000);
+  const raw = await storm('herald-raw', 5000);
+  const baseline = await storm('baseline', 5000);
+  row('e. storm: all 5k resumed after', 'ms', herald.allResumedMs, baseline.allResumedMs, {
+    better: 'lower',
+    target: '<= 10000 ms',
+    met: herald.allResumedMs >= 0 && herald.allResumedMs <= 10_000,
+  });
+  row('e. storm: event-loop delay p99', 'ms', herald.eldP99Ms, baseline.eldP99Ms, {
+    better: 'lower',
+    target: '< 200 ms',
+    met: herald.eldP99Ms < 200,
+  });
+  row(
+    'e. storm, raw GET path (no Express): resumed after',
+    'ms',
+    raw.allResumedMs,
+    baseline.allResumedMs,
+    {
+      better: 'lower',
+      target: 'info',
+      met: undefined,
+    },
+  );
+  return { herald, heraldRawPath: raw, baseline };
+});
+
+// ---------------------------------------------------------------- report
+results.finishedAt = new Date().toISOString();
+results.table = rows;
+const fmt = (v) => (v === undefined || Number.isNaN(v) ? '-' : String(v));
+const header = ['scenario', 'unit', 'herald', 'baseline', 'ratio', 'target', 'met'];
+const lines = rows.map((r) => [
+  r.name,
+  r.unit,
+  fmt(r.herald),
+  fmt(r.baseline),
+  r.ratio === undefined ? '-' : `${r.ratio}x`,
+  r.target || '',
+  r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+]);
+const table = [
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...lines.map((l) => `| ${l.join(' | ')} |`),
+].join('\n');
+mkdirSync(resolve(here, 'results'), { recursive: true });
+writeFileSync(resolve(here, 'results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  resolve(here, 'results/latest.md'),
+  `${results.command} (${results.startedAt})\n\n${table}\n`,
+);
+console.log(
+  `\n${results.command}  (${results.machine.cpus} cores, node ${results.machine.node}, taskset ${results.machine.taskset})\n`,
+);
+console.log(table);
+console.log(`\nJSON: bench/results/latest.json`);
+agent.destroy();
+process.exit(0);
