@@ -197,8 +197,22 @@ describe('Auth: routes, development mode and startup checks (RELIABILITY 12, 15)
     it('should log one subscriber and one publisher token at startup in development', async () => {
       const dev = await spawnGateway({ NODE_ENV: 'development', JWT_SECRET: '' });
       try {
-        expect(dev.output()).toMatch(/DEV-ONLY subscriber token/);
-        expect(dev.output()).toMatch(/DEV-ONLY publisher token/);
+        // The printed tokens are usable as they are (not redacted like tokens in log lines).
+        const sub = /DEV-ONLY subscriber token[^:]*: (\S+)/.exec(dev.output())?.[1];
+        const pub = /DEV-ONLY publisher token[^:]*: (\S+)/.exec(dev.output())?.[1];
+        expect(sub).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+        expect(pub).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+        const stream = await fetch(`${dev.url}/events?topic=dev/x`, {
+          headers: { Accept: 'text/event-stream', Authorization: `Bearer ${sub}` },
+        });
+        expect(stream.status).toBe(200);
+        await stream.body?.cancel();
+        const published = await fetch(`${dev.url}/events`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${pub}` },
+          body: JSON.stringify({ topic: 'dev/x', data: 1 }),
+        });
+        expect(published.status).toBe(202);
       } finally {
         dev.kill();
         await dev.exited;

@@ -73,7 +73,11 @@ export class DevTokenSigner implements OnApplicationBootstrap {
       'DEVELOPMENT MODE: no JWT_SECRET or JWT_PUBLIC_KEY, using an ephemeral HS256 secret ' +
         '(tokens die with this process; GET /dev/token issues more). Never use in production.',
     );
-    this.logger.warn(`DEV-ONLY subscriber token (24 h, subscribe **): ${subscriber.token}`);
-    this.logger.warn(`DEV-ONLY publisher token (24 h, publish **): ${publisher.token}`);
+    // Printed outside the structured log on purpose: the log redacts every token, and these two are
+    // meant to be copied (CONTRACT section 3, development only).
+    process.stdout.write(
+      `\nDEV-ONLY subscriber token (24 h, subscribe **): ${subscriber.token}\n` +
+        `DEV-ONLY publisher token (24 h, publish **): ${publisher.token}\n\n`,
+    );
   }
 }
