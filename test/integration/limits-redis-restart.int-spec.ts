@@ -5,7 +5,7 @@ import {
   LimitsStats,
   RedisLimitsStore,
 } from '@herald/limits';
-import { requireRedis, uniquePrefix } from '../support/limits-redis';
+import { redisAvailable, uniqueKeyPrefix } from '../support/redis';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { waitFor } from '../support/wait';
 
@@ -17,7 +17,7 @@ describe('Limits across a Redis restart (integration)', () => {
   let redis: PrivateRedis | undefined;
 
   beforeAll(async () => {
-    available = await requireRedis();
+    available = await redisAvailable();
     if (available) redis = await startPrivateRedis(PORT);
   });
   beforeEach((ctx) => {
@@ -31,7 +31,7 @@ describe('Limits across a Redis restart (integration)', () => {
     const stats = new LimitsStats();
     const store = new RedisLimitsStore({
       url: redis!.url,
-      keyPrefix: uniquePrefix(),
+      keyPrefix: uniqueKeyPrefix('limits'),
       commandTimeoutMs: 300,
     });
     const caps = new ConnectionCaps(store, stats, {

@@ -7,19 +7,19 @@ import {
   type CapDecision,
   type RedisLimitsOptions,
 } from '@herald/limits';
-import { LIMITS_REDIS_URL, deleteKeys, requireRedis, uniquePrefix } from '../support/limits-redis';
+import { deleteKeys, redisAvailable, redisUrlForTests, uniqueKeyPrefix } from '../support/redis';
 import { sleep, waitFor } from '../support/wait';
 
-const prefix = uniquePrefix();
+const prefix = uniqueKeyPrefix('limits');
 
-function store(keyPrefix = prefix, url = LIMITS_REDIS_URL): RedisLimitsStore {
+function store(keyPrefix = prefix, url = redisUrlForTests()): RedisLimitsStore {
   return new RedisLimitsStore({ url, keyPrefix, commandTimeoutMs: 1000 });
 }
 
 function options(leaseTtlMs: number): RedisLimitsOptions {
   return {
     driver: 'redis',
-    url: LIMITS_REDIS_URL,
+    url: redisUrlForTests(),
     keyPrefix: prefix,
     leaseTtlMs,
     connectRatePerS: 10,
@@ -35,7 +35,7 @@ function options(leaseTtlMs: number): RedisLimitsOptions {
 describe('RedisLimitsStore with two instances (integration)', () => {
   let available = false;
   beforeAll(async () => {
-    available = await requireRedis();
+    available = await redisAvailable();
   });
   beforeEach((ctx) => {
     if (!available) ctx.skip();
