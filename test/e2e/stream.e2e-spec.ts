@@ -148,6 +148,16 @@ describe('GET /events (stream)', () => {
     expect(s.events).toHaveLength(1);
   });
 
+  it('should answer HEAD with the stream headers and open nothing', async () => {
+    const registry = gw.app.get(ConnectionRegistry);
+    const before = registry.size;
+    const res = await fetch(`${gw.url}/events?topic=head/x`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(await res.text()).toBe('');
+    expect(registry.size).toBe(before);
+  });
+
   it('should free the broker subscription and registry entry when the client disconnects', async () => {
     const broker = (await import('@herald/broker')).Broker;
     const b = gw.app.get(broker);

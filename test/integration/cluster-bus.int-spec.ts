@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisClusterBus } from '@herald/cluster';
+import { startRedisServer } from '../support/redis';
 import { sleep, waitFor } from '../support/wait';
 
 const URL = 'redis://127.0.0.1:6379';
@@ -74,5 +75,42 @@ describe('RedisClusterBus', () => {
     expect(answers.map((r) => r.answer)).toEqual([1]);
     await sleep(200 * 3 + 300);
     expect(await a.instances()).toEqual(['a2']);
+  });
+
+  it('should join the cluster once a Redis that was down at boot comes up', async (ctx) => {
+    if (!available) return ctx.skip();
+    const port = 6399;
+    const url = `redis://127.0.0.1:${port}`;
+    const early = new RedisClusterBus({
+      instanceId: 'early',
+      url,
+      keyPrefix: prefix,
+      heartbeatMs: 200,
+    });
+    buses.push(early);
+    early.answer('q', () => 'early');
+    await expect(early.collect('q')).rejects.toThrow(/not connected/);
+    const server = await startRedisServer(port);
+    try {
+      const other = new RedisClusterBus({
+        instanceId: 'other',
+        url,
+        keyPrefix: prefix,
+        heartbeatMs: 200,
+      });
+      buses.push(other);
+      other.answer('q', () => 'other');
+      await waitFor(
+        async () => (await other.instances().catch(() => [])).length === 2,
+        'both live',
+        15_000,
+        100,
+      );
+      const answers = await other.collect<string>('q');
+      expect(answers.map((a) => a.answer).sort()).toEqual(['early', 'other']);
+    } finally {
+      for (const b of buses.splice(0)) await b.close();
+      await server.stop();
+    }
   });
 });

@@ -206,7 +206,9 @@ export class SseConnection implements Flushable {
     this.flush();
     // The flush may itself have ended the stream (credentials expired while it was queued).
     if (this.closed) return;
-    if (final) this.write(final, Date.now());
+    const now = Date.now();
+    // Nothing is written after the token's `exp`, not even a final gateway event.
+    if (final && (this.expiresAt === undefined || now < this.expiresAt)) this.write(final, now);
     this.finish(reason);
     const gzip = this.gzip;
     if (gzip === undefined) {
@@ -278,7 +280,11 @@ export class SseConnection implements Flushable {
       memLevel: 7,
     });
     gzip.on('data', (compressed: Buffer) => this.writeBody(compressed));
-    gzip.on('error', () => this.abort('error'));
+    gzip.on('error', () => {
+      this.abort('error');
+      // Also when the error comes while end() waits for gzip (already closed): free the socket.
+      this.res.destroy();
+    });
     this.gzip = gzip;
   }
 
@@ -296,8 +302,19 @@ export class SseConnection implements Flushable {
     if (reason === 'client') this.gzip?.destroy();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
-    for (const hook of this.closeHooks.splice(0)) hook(reason);
-    this.observer.closed(this, reason);
+    // One failing hook must not skip the others (lease release, registry, gauges).
+    for (const hook of this.closeHooks.splice(0)) {
+      try {
+        hook(reason);
+      } catch (err) {
+        process.emitWarning(`stream close hook failed: ${String(err)}`);
+      }
+    }
+    try {
+      this.observer.closed(this, reason);
+    } catch (err) {
+      process.emitWarning(`stream close observer failed: ${String(err)}`);
+    }
   }
 }
 

@@ -1,13 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
 import {
+  AuthError,
+  AuthErrorCode,
   CurrentPrincipal,
+  RevocationList,
   SubscriberGuard,
   TopicPermissionPolicy,
   type Principal,
 } from '@herald/auth';
 import { StreamAdmission } from '@herald/limits';
-import { StreamsService, type StreamClient, type SubscriptionRequest } from '@herald/streams';
+import {
+  SSE_HEADERS,
+  StreamsService,
+  type StreamClient,
+  type SubscriptionRequest,
+} from '@herald/streams';
 import { requestContext } from '@herald/telemetry';
 import { clientIp } from '../http/client-ip';
 import { RawSubscriptionParams } from './raw-subscription.decorator';
@@ -20,6 +28,7 @@ export class EventsController {
   constructor(
     private readonly streams: StreamsService,
     private readonly admission: StreamAdmission,
+    private readonly revocations: RevocationList,
   ) {}
 
   /**
@@ -39,6 +48,12 @@ export class EventsController {
   ): Promise<void> {
     TopicPermissionPolicy.assertStreamable(principal);
     TopicPermissionPolicy.assertSubscribe(principal, request.filters);
+    if (req.method === 'HEAD') {
+      // Express routes HEAD here too: answer the stream's headers, open nothing.
+      res.writeHead(200, SSE_HEADERS);
+      res.end();
+      return;
+    }
     const client: StreamClient = {
       ip: clientIp(req),
       sub: principal.sub,
@@ -59,6 +74,14 @@ export class EventsController {
       lease.release(); // the client left while it was being admitted
       return;
     }
+    // Admission awaited Redis: a revocation broadcast handled meanwhile found no stream to close,
+    // and the token may have expired. Check both again before the stream exists.
+    try {
+      await this.assertStillValid(principal);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
     const connection = this.streams.open(req, res, request, client);
     if (connection === undefined) {
       lease.release();
@@ -66,5 +89,17 @@ export class EventsController {
     }
     connection.onClose(() => lease.release());
     releaseRoutingState(req, res);
+  }
+
+  private async assertStillValid(principal: Principal): Promise<void> {
+    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {
+      throw new AuthError(AuthErrorCode.InvalidToken, 'token expired');
+    }
+    if (
+      principal.sub !== undefined &&
+      (await this.revocations.isRevoked(principal.sub, principal.issuedAt))
+    ) {
+      throw new AuthError(AuthErrorCode.Revoked, 'token revoked');
+    }
   }
 }

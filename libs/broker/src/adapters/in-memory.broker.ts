@@ -314,6 +314,8 @@ export class InMemoryBroker extends Broker {
       const oldest = this.idempotency.keys().next();
       if (!oldest.done) this.idempotency.delete(oldest.value);
     }
+    // Re-inserted at the end, so insertion order stays expiry order (the sweep relies on it).
+    this.idempotency.delete(key);
     this.idempotency.set(key, { ids, fingerprint, expiresAt: now + this.options.historyTtlMs });
   }
 

@@ -153,6 +153,37 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(c.events.map((e) => e.id)).toEqual(published);
     });
 
+    it('should keep the seam exact for a multi-topic resume while two topics are published', async () => {
+      const broker = await make({ historySize: 2000 });
+      const base = await broker.publish([ev('seam/a', -1)]);
+      // One topic long enough to need several reads (an adapter may page), the other short: the
+      // short one is read early, and events published to it meanwhile must still arrive.
+      const backlog = [
+        ...Array.from({ length: 1200 }, (_, i) => ev('seam/a', i)),
+        ...Array.from({ length: 50 }, (_, i) => ev('seam/b', i)),
+      ];
+      for (let i = 0; i < backlog.length; i += 50) await broker.publish(backlog.slice(i, i + 50));
+      const published: string[] = [];
+      let stop = false;
+      const pump = (async () => {
+        for (let i = 0; i < 300 && !stop; i++) {
+          const { ids } = await broker.publish([ev(i % 3 ? 'seam/b' : 'seam/a', i)]);
+          published.push(ids[0]);
+          if (i % 7 === 0) await sleep(1);
+        }
+      })();
+      await sleep(2);
+      const c = collect(broker.subscribe([f('seam/a'), f('seam/*')], { cursor: base.ids[0] }));
+      await pump;
+      stop = true;
+      await c.waitFor(backlog.length + published.length);
+      await sleep(100);
+      const ids = c.events.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.slice(-published.length)).toEqual(published);
+      expect(ids).toHaveLength(backlog.length + published.length);
+    });
+
     it('should resume multi-topic and pattern subscriptions from one cursor', async () => {
       const broker = await make();
       const start = await broker.publish([ev('x/1', 0)]);

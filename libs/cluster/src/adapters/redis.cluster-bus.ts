@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ClusterBus, type ClusterAnswer, type ClusterResponder } from '../cluster.port';
 
@@ -47,7 +47,7 @@ export class RedisClusterBus extends ClusterBus {
   private readonly heartbeatMs: number;
   private readonly timer: NodeJS.Timeout;
   private readonly keys: { instances: string; requests: string; replies: (id: string) => string };
-  private readonly ready: Promise<void>;
+  private subscribed = false;
 
   constructor(options: RedisClusterBusOptions) {
     super();
@@ -69,15 +69,12 @@ export class RedisClusterBus extends ClusterBus {
     this.subscriber.on('message', (channel: string, message: string) =>
       this.onMessage(channel, message),
     );
-    this.ready = this.subscriber
-      .subscribe(this.keys.requests, this.keys.replies(this.instanceId))
-      .then(() => undefined);
-    this.ready.catch((err: unknown) =>
-      this.logger.warn(`cluster subscribe failed: ${String(err)}`),
-    );
+    // Subscribe on every (re)connection: a Redis that was down at boot, or restarted, is picked up
+    // when it comes back. Until then this instance neither heartbeats nor answers.
+    this.subscriber.on('ready', () => void this.subscribe());
+    this.subscriber.on('close', () => (this.subscribed = false));
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
     this.timer.unref();
-    void this.beat();
   }
 
   answer(query: string, responder: ClusterResponder): void {
@@ -89,7 +86,9 @@ export class RedisClusterBus extends ClusterBus {
     payload?: unknown,
     timeoutMs = 2000,
   ): Promise<ClusterAnswer<T>[]> {
-    await this.ready;
+    if (!this.subscribed) {
+      throw new ServiceUnavailableException('cluster bus is not connected to Redis; retry later');
+    }
     const live = await this.instances();
     const id = randomUUID();
     const answers: ClusterAnswer<unknown>[] = [];
@@ -122,7 +121,18 @@ export class RedisClusterBus extends ClusterBus {
     this.commands.disconnect();
   }
 
+  private async subscribe(): Promise<void> {
+    try {
+      await this.subscriber.subscribe(this.keys.requests, this.keys.replies(this.instanceId));
+      this.subscribed = true;
+      await this.beat();
+    } catch (err) {
+      this.logger.warn(`cluster subscribe failed: ${String(err)}`);
+    }
+  }
+
   private async beat(): Promise<void> {
+    if (!this.subscribed) return;
     try {
       const now = Date.now();
       await this.commands

@@ -332,6 +332,10 @@ export class RedisBroker extends Broker {
             if (sub.subscriber.closed) return;
             sub.emit(e);
           }
+          // Every matching event up to `at` was in the replay (the subscription was live before
+          // `at` was read); later ones come from the live buffer, so nothing at or below `at`
+          // may be emitted from it.
+          sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
         }
         sub.goLive();
         return;
@@ -346,7 +350,8 @@ export class RedisBroker extends Broker {
     filters: readonly TopicFilter[],
     cursor: RedisCursor,
   ): Promise<
-    { kind: 'events'; events: SeqEvent[] } | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
+    | { kind: 'events'; events: SeqEvent[]; at: RedisCursor }
+    | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
   > {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
     const [epoch, last, forgotten] = await this.cmd.mget(
@@ -364,11 +369,15 @@ export class RedisBroker extends Broker {
     }
     const topics = await this.candidateTopics(filters, cursor.ms);
     const from = streamId(cursor.ms, cursor.seq);
-    const reads = await Promise.all(topics.map((t) => this.readTopicCoalesced(t, from, epoch)));
+    const reads = await Promise.all(
+      topics.map((t) => this.readTopicCoalesced(t, from, epoch, at.seq)),
+    );
     if (reads.some((r) => r.expired)) return { kind: 'reset', reason: 'history-expired', at };
-    const events = reads.flatMap((r) => r.events);
+    // Topics are read at different moments: keep exactly the events up to `at`, so the seam with
+    // the live buffer is one sequence number for every topic.
+    const events = reads.flatMap((r) => r.events).filter((e) => e.seq <= at.seq);
     events.sort((a, b) => a.seq - b.seq);
-    return { kind: 'events', events };
+    return { kind: 'events', events, at };
   }
 
   /** Topics matching `filters` with a publish at or after `sinceMs` (from the registry). */
@@ -393,9 +402,18 @@ export class RedisBroker extends Broker {
     return [...found];
   }
 
-  /** One read per (topic, cursor) at a time: a reconnect storm resuming one cursor reads once. */
-  private readTopicCoalesced(topic: string, from: string, epoch: string): Promise<TopicReplay> {
-    const key = `${topic}\u0000${from}`;
+  /**
+   * One read per (topic, cursor, head) at a time: a reconnect storm resuming one cursor reads once.
+   * The head (`atSeq`, read after the subscription went live) is part of the key, so a subscriber
+   * only shares a read that started after its own snapshot of the sequence.
+   */
+  private readTopicCoalesced(
+    topic: string,
+    from: string,
+    epoch: string,
+    atSeq: number,
+  ): Promise<TopicReplay> {
+    const key = `${topic}\u0000${from}\u0000${atSeq}`;
     let read = this.inflight.get(key);
     if (!read) {
       read = this.readTopic(topic, from, epoch).finally(() => this.inflight.delete(key));
@@ -554,17 +572,20 @@ export class RedisBroker extends Broker {
         start = `(${page[page.length - 1][0]}`;
       }
     }
-    for (const topic of expired) {
-      const seen = new Set<RedisSubscription>();
-      this.index.forEachMatch(topic, (sub) => {
-        if (seen.has(sub)) return;
-        seen.add(sub);
-        sub.reset('history-expired', formatRedisCursor(epoch, this.lastMs, toSeq));
-      });
-    }
     events.sort((a, b) => a.seq - b.seq);
     if (events.length > 0) this.logger.log(`backfilled ${events.length} missed live events`);
     for (const e of events) if (e.seq > this.lastSeq) this.dispatch(e);
+    // Resets go after the backfilled events and move each subscriber's position to `toSeq`, so
+    // no older event follows a reset (the client's lastEventId never goes backwards).
+    const seen = new Set<RedisSubscription>();
+    for (const topic of expired) {
+      this.index.forEachMatch(topic, (sub) => {
+        if (seen.has(sub)) return;
+        seen.add(sub);
+        sub.maxSeq = Math.max(sub.maxSeq, toSeq);
+        sub.reset('history-expired', formatRedisCursor(epoch, this.lastMs, toSeq));
+      });
+    }
     if (this.lastSeq < toSeq) this.lastSeq = toSeq;
   }
 
