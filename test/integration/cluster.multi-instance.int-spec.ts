@@ -128,4 +128,36 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
     });
     expect(again.status).toBe(204);
   });
+
+  it('should heal the per-user count within 60 s after an instance is killed', async () => {
+    const victim = await spawnGateway({ ...env, INSTANCE_ID: 'node-c' });
+    try {
+      await waitFor(
+        async () => (await fetch(`${victim.url}/health/ready`)).status === 200,
+        'node-c ready',
+        15_000,
+        50,
+      );
+      const held = [
+        await open(victim.url, 'u3'),
+        await open(victim.url, 'u3'),
+        await open(victim.url, 'u3'),
+      ];
+      for (const s of held) expect(await shedReason(s)).toBeUndefined();
+      expect(await shedReason(await open(a.url, 'u3'))).toBe('capacity');
+      victim.kill('SIGKILL');
+      await victim.exited;
+      const killedAt = Date.now();
+      // Its leases are not released by anyone: they expire, and a new stream is admitted.
+      await waitFor(
+        async () => (await shedReason(await open(a.url, 'u3'))) === undefined,
+        'a slot freed by the dead instance',
+        60_000,
+        2000,
+      );
+      expect(Date.now() - killedAt).toBeLessThan(60_000);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  }, 90_000);
 });
