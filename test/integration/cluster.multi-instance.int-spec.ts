@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnGateway, type SpawnedGateway } from '../support/spawn-gateway';
+import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
 import { openStream, type SseStream } from '../support/sse-client';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
@@ -35,17 +35,9 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
   beforeAll(async () => {
     if (!redisReady()) return;
     [a, b] = await Promise.all([
-      spawnGateway({ ...env, INSTANCE_ID: 'node-a' }),
-      spawnGateway({ ...env, INSTANCE_ID: 'node-b' }),
+      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-a' }),
+      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-b' }),
     ]);
-    for (const g of [a, b]) {
-      await waitFor(
-        async () => (await fetch(`${g.url}/health/ready`)).status === 200,
-        `${g.url} ready`,
-        15_000,
-        50,
-      );
-    }
   });
   afterEach(async () => {
     for (const s of streams.splice(0)) await s.close();
@@ -130,14 +122,8 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
   });
 
   it('should heal the per-user count within 60 s after an instance is killed', async () => {
-    const victim = await spawnGateway({ ...env, INSTANCE_ID: 'node-c' });
+    const victim = await spawnReadyGateway({ ...env, INSTANCE_ID: 'node-c' });
     try {
-      await waitFor(
-        async () => (await fetch(`${victim.url}/health/ready`)).status === 200,
-        'node-c ready',
-        15_000,
-        50,
-      );
       const held = [
         await open(victim.url, 'u3'),
         await open(victim.url, 'u3'),

@@ -1,7 +1,7 @@
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnGateway, type SpawnedGateway } from '../support/spawn-gateway';
+import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
 import { sleep, waitFor } from '../support/wait';
 
@@ -23,15 +23,7 @@ describe('Redis broker with two gateway instances', () => {
 
   beforeAll(async () => {
     if (!redisReady()) return;
-    [a, b] = await Promise.all([spawnGateway(env), spawnGateway(env)]);
-    for (const g of [a, b]) {
-      await waitFor(
-        async () => (await fetch(`${g.url}/health/ready`)).status === 200,
-        `${g.url} ready`,
-        10_000,
-        50,
-      );
-    }
+    [a, b] = await Promise.all([spawnReadyGateway(env), spawnReadyGateway(env)]);
   });
   afterEach(async () => {
     for (const s of streams.splice(0)) await s.close();

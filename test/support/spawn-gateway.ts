@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { TEST_ENV } from './gateway';
+import { waitFor } from './wait';
 
 const MAIN = resolve(__dirname, '../../dist/apps/gateway/src/main.js');
 
@@ -65,4 +66,24 @@ export async function spawnGateway(
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
+}
+
+/** {@link spawnGateway}, then waits until `/health/ready` answers 200 (its broker is connected). */
+export async function spawnReadyGateway(
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<SpawnedGateway> {
+  const gateway = await spawnGateway(env, timeoutMs);
+  try {
+    await waitFor(
+      async () => (await fetch(`${gateway.url}/health/ready`)).status === 200,
+      `${gateway.url} ready`,
+      timeoutMs,
+      50,
+    );
+  } catch (err) {
+    gateway.kill('SIGKILL');
+    throw err;
+  }
+  return gateway;
 }
