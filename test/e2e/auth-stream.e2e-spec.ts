@@ -2,7 +2,7 @@ import { EventSource, type FetchLike } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attemptStream } from '../support/auth-helpers';
 import { startTestGateway, type Gateway } from '../support/gateway';
-import { openStream, publish, type SseStream } from '../support/sse-client';
+import { openStream, publish, publishSteadily, type SseStream } from '../support/sse-client';
 import { PUBLISHER_TOKEN, bearer, claims, hs256 } from '../support/tokens';
 import { sleep, waitFor } from '../support/wait';
 
@@ -95,17 +95,10 @@ describe('Auth: token sources and expiry on open streams (RELIABILITY 11)', () =
     });
     streams.push(stream);
     expect(stream.status).toBe(200);
-    let publishing = true;
-    const publisher = (async () => {
-      for (let i = 0; publishing && i < 400; i++) {
-        await publish(gw.url, { topic: 'feed/expiring', data: { at: Date.now(), i } });
-        await sleep(25);
-      }
-    })();
+    const publisher = publishSteadily(gw.url, 'feed/expiring');
     await stream.waitForEnd(15_000);
     await sleep(300);
-    publishing = false;
-    await publisher;
+    await publisher.stop();
 
     const warning = stream.events.find((e) => e.event === 'herald.token-expiring');
     expect(warning).toBeDefined();

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionRegistry, frameEvent } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { attemptStream } from '../support/auth-helpers';
-import { openStream, publish, type ReceivedEvent, type SseStream } from '../support/sse-client';
+import {
+  openStream,
+  publish,
+  type ReceivedEvent,
+  type SseStream,
+  publishSteadily,
+} from '../support/sse-client';
 import { scrape, value } from '../support/telemetry';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { sleep, waitFor } from '../support/wait';
@@ -187,17 +193,10 @@ describe('COMPRESSION=gzip with auth and telemetry', () => {
       const stream = await openStream(gw.url, path, { headers: { ...gzip, ...bearer(token) } });
       expect(stream.status).toBe(200);
       expect(stream.headers.get('content-encoding')).toBe('gzip');
-      let publishing = true;
-      const publisher = (async () => {
-        for (let i = 0; publishing && i < 400; i++) {
-          await publish(gw.url, { topic: 'zauth/t', data: { at: Date.now(), i } });
-          await sleep(25);
-        }
-      })();
+      const publisher = publishSteadily(gw.url, 'zauth/t');
       await stream.waitForEnd(15_000);
       await sleep(300);
-      publishing = false;
-      await publisher;
+      await publisher.stop();
 
       const warning = stream.events.find((e) => e.event === 'herald.token-expiring');
       expect(JSON.parse(warning?.data ?? '{}')).toEqual({ expiresAt: expMs });

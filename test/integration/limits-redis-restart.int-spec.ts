@@ -5,8 +5,12 @@ import {
   LimitsStats,
   RedisLimitsStore,
 } from '@herald/limits';
-import { redisAvailable, uniqueKeyPrefix } from '../support/redis';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
+import {
+  redisAvailable,
+  startRedisServer,
+  uniqueKeyPrefix,
+  type RedisServer,
+} from '../support/redis';
 import { waitFor } from '../support/wait';
 
 /** From this engineer's private port range (6410-6419). */
@@ -14,17 +18,17 @@ const PORT = 6411;
 
 describe('Limits across a Redis restart (integration)', () => {
   let available = false;
-  let redis: PrivateRedis | undefined;
+  let redis: RedisServer | undefined;
 
   beforeAll(async () => {
     available = await redisAvailable();
-    if (available) redis = await startPrivateRedis(PORT);
+    if (available) redis = await startRedisServer(PORT);
   });
   beforeEach((ctx) => {
     if (!available) ctx.skip();
   });
   afterAll(async () => {
-    await redis?.kill();
+    await redis?.stop();
   });
 
   it('should fail open while Redis is down and re-count held slots once it is back', async () => {
@@ -54,7 +58,7 @@ describe('Limits across a Redis restart (integration)', () => {
       expect((await rate.takeToken('t', 1, 1)).allowed).toBe(true);
       expect((await rate.takeToken('t', 1, 1)).allowed).toBe(false);
 
-      await redis!.kill();
+      await redis!.stop();
       // Down: checks are allowed (fail open) and counted.
       expect((await caps.acquire({ sub: 'dave', ip: 'a' })).admitted).toBe(true);
       expect((await rate.takeToken('t', 1, 1)).allowed).toBe(true);
@@ -63,7 +67,7 @@ describe('Limits across a Redis restart (integration)', () => {
       expect(caps.active).toBe(3);
 
       // Back, empty: the refresh re-adds the three held slots, so the cap holds again.
-      await redis!.restart();
+      redis = await startRedisServer(PORT); // empty, same port
       await waitFor(
         async () => {
           const d = await caps.acquire({ sub: 'dave', ip: 'a' });

@@ -132,3 +132,28 @@ export async function publish(
   }
   return { status: res.status, body: parsed, headers: res.headers };
 }
+
+/**
+ * Publishes `{at: Date.now(), i}` to `topic` every `everyMs` (at most `max` events) until
+ * `stop()` is awaited; the events carry their publish time so a test can check what arrived when.
+ */
+export function publishSteadily(
+  base: string,
+  topic: string,
+  everyMs = 25,
+  max = 400,
+): { stop(): Promise<void> } {
+  let publishing = true;
+  const loop = (async () => {
+    for (let i = 0; publishing && i < max; i++) {
+      await publish(base, { topic, data: { at: Date.now(), i } });
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      publishing = false;
+      await loop;
+    },
+  };
+}
