@@ -69,7 +69,7 @@ describe('Heartbeats (RELIABILITY 5) with compression and batching', () => {
     gw = undefined;
   });
 
-  it.each([
+  it.each<{ name: string; env: Record<string, string>; gzip: boolean }>([
     { name: 'COMPRESSION=gzip', env: { COMPRESSION: 'gzip' }, gzip: true },
     { name: 'BATCH_LINGER_MS=200', env: { BATCH_LINGER_MS: '200' }, gzip: false },
     {
