@@ -86,7 +86,8 @@ describe('Limits with a slow Redis (fail open)', () => {
 
     // Redis slow for the limits store: every check times out and fails open.
     proxy!.setPolicy((sent) => (sent.includes('herald-limits') ? SLOW_MS : undefined));
-    expect(proxy!.connections.filter((c) => c.delayMs === SLOW_MS)).toHaveLength(1);
+    // The limits store's connection was found by its name (else this test would prove nothing).
+    expect(proxy!.connections.some((c) => c.delayMs === SLOW_MS)).toBe(true);
     expect([await attempt(url), await attempt(url)]).toEqual(['open', 'open']);
     const slow = [];
     for (let i = 0; i < 3; i++) {
