@@ -9,7 +9,7 @@ import {
   uniqueKeyPrefix,
 } from '../../test/support/redis';
 import { openStream, type SseStream } from '../../test/support/sse-client';
-import { sleep } from '../../test/support/wait';
+import { sleep, waitFor } from '../../test/support/wait';
 import { OrderEvents } from './order-events.service';
 import { PublisherAppModule } from './publisher-app.module';
 
@@ -46,17 +46,18 @@ describe('PublisherAppModule', () => {
       { logger: false },
     );
     const orders = app.get(OrderEvents);
-    // The publisher's broker connects asynchronously.
-    for (let i = 0; i < 100; i++) {
-      if (
-        await orders.updated('warmup', null).then(
+    // The publisher's broker connects asynchronously: wait until a publish goes through (and
+    // fail here, naming the cause, if it never does).
+    await waitFor(
+      () =>
+        orders.updated('warmup', null).then(
           () => true,
           () => false,
-        )
-      )
-        break;
-      await sleep(50);
-    }
+        ),
+      "the publisher app's first publish",
+      5000,
+      50,
+    );
     stream = await openStream(herald.url, '/events?topic=orders/42');
     await sleep(200);
     const id = await orders.updated('42', { status: 'shipped', password: 'hunter2' });

@@ -110,6 +110,7 @@ describe('Auth: token sources and expiry on open streams (RELIABILITY 11)', () =
     // the stream ended cleanly: the last bytes complete an event or a comment
     expect(stream.raw.endsWith('\n\n')).toBe(true);
     expect(stream.ended).toBe(true);
+    expect(stream.failure, 'ended by the server, not reset').toBeUndefined();
   });
 
   it('should warn at once when the token expires within TOKEN_EXPIRY_WARNING_MS', async () => {

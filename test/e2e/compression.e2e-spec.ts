@@ -205,6 +205,7 @@ describe('COMPRESSION=gzip with auth and telemetry', () => {
       expect(data.filter((d) => d.at >= expMs)).toEqual([]);
       // The gzip member was finished: the decompressed text ends on a whole event.
       expect(stream.raw.endsWith('\n\n')).toBe(true);
+      expect(stream.failure, 'ended by the server, not reset').toBeUndefined();
 
       // Every flush of the compressed stream was counted, and its close with its reason.
       const samples = await scrape(gw.url);

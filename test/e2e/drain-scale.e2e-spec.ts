@@ -1,7 +1,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createParser } from 'eventsource-parser';
-import { raiseFdLimit } from '../support/fd-limit';
+import { fdLimit, raiseFdLimit } from '../support/fd-limit';
 import { spawnGateway, type SpawnedGateway } from '../support/spawn-gateway';
 import { publish } from '../support/sse-client';
 import { waitFor } from '../support/wait';
@@ -52,10 +52,11 @@ describe('Graceful drain at scale (spawned gateway)', () => {
   it('should drain 2,000 streams spread over the window, lose no accepted publish, and exit 0 in time', async () => {
     // 2,000 sockets here and 2,000 in the gateway (spawned after this, so it inherits the limit).
     const limit = raiseFdLimit(8192);
-    expect(limit ?? 8192, 'open-files limit (ulimit -n) too low for 2,000 streams').toBeGreaterThan(
+    expect(limit, 'open-files limit (ulimit -n) too low for 2,000 streams').toBeGreaterThan(
       STREAMS + 500,
     );
     gw = await spawnGateway({ SHUTDOWN_GRACE_MS: String(GRACE_MS), RETRY_MS: '1000' });
+    expect(fdLimit(gw.child.pid), "the gateway's open-files limit").toBeGreaterThan(STREAMS + 500);
     const url = gw.url;
     const streams: LightStream[] = [];
     for (let i = 0; i < STREAMS; i += 200) {
@@ -88,7 +89,7 @@ describe('Graceful drain at scale (spawned gateway)', () => {
     await waitFor(
       async () => (await fetch(`${url}/health/ready`).catch(() => null))?.status === 503,
       'readiness 503',
-      3000,
+      GRACE_MS,
       10,
     );
     const readyFlippedAfter = Date.now() - sigtermAt;

@@ -28,6 +28,11 @@ export class SseStream {
   status = 0;
   headers: Headers = new Headers();
   ended = false;
+  /**
+   * Why the body stopped, when it did not end cleanly (reset, terminated) and `close()` was not
+   * the cause: a stream that "ends cleanly" must leave this undefined.
+   */
+  failure: unknown;
   private readonly controller = new AbortController();
   private done: Promise<void> = Promise.resolve();
 
@@ -61,8 +66,8 @@ export class SseStream {
           this.raw += text;
           parser.feed(text);
         }
-      } catch {
-        // aborted by close()
+      } catch (err) {
+        if (!this.controller.signal.aborted) this.failure = err;
       } finally {
         this.ended = true;
       }
