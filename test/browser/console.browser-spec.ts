@@ -173,3 +173,30 @@ describe.skipIf(!chromiumAvailable())('Operator console (GET /console) in Chromi
     expect(tab.errors).toEqual([]);
   });
 });
+
+describe.skipIf(!chromiumAvailable())('Operator console in development (no JWT key)', () => {
+  let browser: Chromium;
+  let gw: Gateway;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    gw = await startTestGateway({
+      NODE_ENV: 'development',
+      JWT_SECRET: '',
+      ANONYMOUS_TOPICS: '',
+      INSTANCE_ID: 'console-dev',
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.app.close();
+  });
+
+  it('should go live with a development admin token, no paste and no console error', async () => {
+    const tab = await browser.newPage();
+    await tab.page.goto(`${gw.url}/console?interval=500`);
+    await tab.page.locator('#state[data-state="live"]').waitFor();
+    await tab.page.locator('#instances tr[data-instance="console-dev"]').waitFor();
+    expect(tab.errors).toEqual([]);
+  });
+});

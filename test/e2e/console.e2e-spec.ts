@@ -41,6 +41,26 @@ describe('ConsoleController (GET /console)', () => {
     }
   });
 
+  it('should name /dev/token for an admin token only in development without a key', async () => {
+    const html = await (await fetch(`${gw.url}/console`)).text();
+    expect(html).toContain('<meta name="herald-dev-token" content="" />');
+    const dev = await startTestGateway({ NODE_ENV: 'development', JWT_SECRET: '' });
+    try {
+      const devHtml = await (await fetch(`${dev.url}/console`)).text();
+      const url = /name="herald-dev-token" content="([^"]+)"/.exec(devHtml)?.[1] ?? '';
+      expect(url).toMatch(/^\/dev\/token\?/);
+      const { token } = (await (await fetch(`${dev.url}${url.replace(/&amp;/g, '&')}`)).json()) as {
+        token: string;
+      };
+      const overview = await fetch(`${dev.url}/admin/overview`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(overview.status).toBe(200);
+    } finally {
+      await dev.app.close();
+    }
+  });
+
   it('should serve uPlot from the installed package, byte for byte', async () => {
     for (const [path, file, type] of [
       ['/console/vendor/uplot.iife.min.js', 'uPlot.iife.min.js', 'text/javascript'],

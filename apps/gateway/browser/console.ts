@@ -390,6 +390,7 @@ function poll(): Promise<void> {
   polling ??= (async () => {
     try {
       const res = await api('/admin/overview?topics=20');
+      if (res.status === 401 && devToken && (await devLogin())) return;
       if (res.status === 401 || res.status === 403) {
         showState('auth', `${await errorText(res)}: paste an admin token`);
         return;
@@ -420,6 +421,7 @@ function poll(): Promise<void> {
 $('auth').addEventListener('submit', (e) => {
   e.preventDefault();
   token = $<HTMLInputElement>('token').value.trim();
+  devToken = false;
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
   $<HTMLInputElement>('token').value = '';
@@ -427,6 +429,7 @@ $('auth').addEventListener('submit', (e) => {
 });
 $('forget').addEventListener('click', () => {
   token = '';
+  devToken = false;
   sessionStorage.removeItem(TOKEN_KEY);
   void poll();
 });
@@ -435,5 +438,32 @@ $('filters').addEventListener('submit', (e) => e.preventDefault());
 $('connections').addEventListener('click', onAction);
 window.addEventListener('resize', drawCharts);
 
-void poll();
-setInterval(() => void poll(), INTERVAL_MS);
+/**
+ * In development without a JWT key the server names `/dev/token` in a meta tag: with no token of
+ * the operator's in this tab, the console uses a development admin token from it (and a fresh
+ * one when that expires) instead of asking for one.
+ */
+const devTokenUrl =
+  document.querySelector('meta[name="herald-dev-token"]')?.getAttribute('content') ?? '';
+let devToken = false;
+
+async function devLogin(): Promise<boolean> {
+  if (!devTokenUrl || (token && !devToken)) return false;
+  try {
+    const res = await fetch(devTokenUrl, { cache: 'no-store' });
+    if (!res.ok) return false;
+    token = ((await res.json()) as { token: string }).token;
+    devToken = true;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function start(): Promise<void> {
+  if (!token) await devLogin();
+  await poll();
+  setInterval(() => void poll(), INTERVAL_MS);
+}
+
+void start();

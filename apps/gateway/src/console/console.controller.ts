@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Res } from '@nestjs/common';
 import { Public } from '@herald/auth';
+import { HeraldConfig } from '@herald/config';
 import { StaticAssets, findUp } from '../demo/static.assets';
 
 /** `<uplot>/dist/<file>`, resolved from node_modules at boot (uPlot is a runtime dependency). */
@@ -24,14 +25,25 @@ function uplot(file: string): string | undefined {
 @Controller('console')
 @Public()
 export class ConsoleController {
-  private readonly assets = new StaticAssets(ConsoleController.name, {
-    'console.html': { path: findUp('apps/gateway/public/console.html'), page: true },
-    'console.css': { path: findUp('apps/gateway/public/console.css') },
-    'console.js': { path: findUp('browser/apps/gateway/browser/console.js') },
-    'console.model.js': { path: findUp('browser/apps/gateway/browser/console.model.js') },
-    'uplot.iife.min.js': { path: uplot('uPlot.iife.min.js') },
-    'uplot.min.css': { path: uplot('uPlot.min.css') },
-  });
+  private readonly assets: StaticAssets;
+
+  constructor(config: HeraldConfig) {
+    // Development without a JWT key (CONTRACT section 3): the page fetches an admin token from
+    // /dev/token itself, so `npm start` and opening /console is enough.
+    const devToken = config.isAuthDevMode ? '/dev/token?role=admin&sub=dev-console' : '';
+    this.assets = new StaticAssets(ConsoleController.name, {
+      'console.html': {
+        path: findUp('apps/gateway/public/console.html'),
+        page: true,
+        transform: (text) => text.replace('{{DEV_TOKEN_URL}}', devToken),
+      },
+      'console.css': { path: findUp('apps/gateway/public/console.css') },
+      'console.js': { path: findUp('browser/apps/gateway/browser/console.js') },
+      'console.model.js': { path: findUp('browser/apps/gateway/browser/console.model.js') },
+      'uplot.iife.min.js': { path: uplot('uPlot.iife.min.js') },
+      'uplot.min.css': { path: uplot('uPlot.min.css') },
+    });
+  }
 
   @Get()
   page(@Res() res: ServerResponse): void {
