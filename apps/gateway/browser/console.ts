@@ -11,6 +11,8 @@ declare const uPlot: typeof uPlotType;
 
 const TOKEN_KEY = 'herald.console.token';
 const MAX_ROWS = 200;
+const LARGE_LIST = 1000;
+const LARGE_LIST_MS = 10_000;
 const params = new URLSearchParams(location.search);
 /** Poll period: 2 s, or `?interval=<ms>` (at least 250). */
 const INTERVAL_MS = Math.max(250, Number(params.get('interval')) || 2000);
@@ -343,6 +345,7 @@ async function kick(id: string): Promise<void> {
   const res = await api(`/admin/connections/${encodeURIComponent(id)}`, { method: 'DELETE' });
   if (res.status === 204) report(`closed ${id}`, true);
   else report(`kick ${id}: ${await errorText(res)}`, false);
+  listNow = true;
   await poll();
 }
 
@@ -356,6 +359,7 @@ async function revoke(sub: string): Promise<void> {
     const body = (await res.json()) as { closed: number };
     report(`revoked ${sub}: ${body.closed} stream(s) closed, older tokens refused`, true);
   } else report(`revoke ${sub}: ${await errorText(res)}`, false);
+  listNow = true;
   await poll();
 }
 
@@ -384,6 +388,19 @@ function onAction(event: Event): void {
 // --- polling -------------------------------------------------------------------------------
 
 let polling: Promise<void> | undefined;
+let listedAt = 0;
+/** Set by kick and revoke: the next round lists connections whatever their number. */
+let listNow = true;
+
+/**
+ * The full connection list is the heavy call: every round up to {@link LARGE_LIST} streams,
+ * every {@link LARGE_LIST_MS} above (or at once after a kick or revoke).
+ */
+function listDue(streams: number): boolean {
+  const due = listNow || streams <= LARGE_LIST || Date.now() - listedAt >= LARGE_LIST_MS;
+  listNow = false;
+  return due;
+}
 
 /** One round: overview, then connections; one at a time. */
 function poll(): Promise<void> {
@@ -403,10 +420,13 @@ function poll(): Promise<void> {
       history.add(overview);
       renderOverview(overview);
       drawCharts();
-      const list = await api('/admin/connections');
-      if (list.ok) {
-        connections = ((await list.json()) as { connections: Connection[] }).connections;
-        renderConnections();
+      if (listDue(overview.totals.connections)) {
+        const list = await api('/admin/connections');
+        if (list.ok) {
+          connections = ((await list.json()) as { connections: Connection[] }).connections;
+          listedAt = Date.now();
+          renderConnections();
+        }
       }
       showState('live', `live · ${new Date(overview.at).toLocaleTimeString()}`);
     } catch (err) {
