@@ -11,6 +11,7 @@ import { PublishModule } from '@herald/publish';
 import { StreamsModule } from '@herald/streams';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
+import { OverviewService } from './admin/overview.service';
 import {
   authOptions,
   brokerOptions,
@@ -20,6 +21,7 @@ import {
   publishOptions,
   streamsOptions,
 } from './app.options';
+import { ConsoleController } from './console/console.controller';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { HeraldExceptionFilter } from './http/herald-exception.filter';
@@ -77,6 +79,7 @@ export class AppModule {
         PublishController,
         HealthController,
         DemoController,
+        ConsoleController,
         AdminController,
       ],
       providers: [
@@ -85,6 +88,7 @@ export class AppModule {
         JsonBodyPipe,
         ShutdownService,
         AdminService,
+        OverviewService,
         LimitsTelemetry,
       ],
     };

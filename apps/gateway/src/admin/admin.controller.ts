@@ -7,12 +7,15 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   UseGuards,
 } from '@nestjs/common';
 import { AdminGuard, RevocationList } from '@herald/auth';
 import type { ConnectionInfo } from '@herald/streams';
 import { JsonBodyPipe, RawRequest } from '../publish/json-body.pipe';
 import { AdminService } from './admin.service';
+import { parseTopicsLimit, type Overview } from './overview.aggregate';
+import { OverviewService } from './overview.service';
 
 const CONNECTION_ID = /^[A-Za-z0-9-]{1,64}$/;
 
@@ -23,7 +26,20 @@ export class AdminController {
   constructor(
     private readonly admin: AdminService,
     private readonly revocations: RevocationList,
+    private readonly overviews: OverviewService,
   ) {}
+
+  /**
+   * Every live instance's figures (open streams, cumulative publishes, deliveries, sheds,
+   * slow-consumer cuts, latency buckets, broker, readiness, event-loop delay), cluster totals and
+   * the `topics` (default 20, at most 100) most subscribed topics; the operator console polls it.
+   */
+  @Get('overview')
+  async overview(@Query('topics') topics: unknown): Promise<Overview> {
+    const limit = parseTopicsLimit(topics);
+    if (typeof limit === 'string') throw new BadRequestException(limit);
+    return this.overviews.overview(limit);
+  }
 
   /** Every open stream on every instance. */
   @Get('connections')

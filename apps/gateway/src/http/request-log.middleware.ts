@@ -74,6 +74,8 @@ function routeOf(method: string, path: string): RouteLabel {
   if (path === '/health' || path.startsWith('/health/')) return 'health';
   if (path === '/metrics') return 'metrics';
   if (path.startsWith('/admin/') || path === '/admin') return 'admin';
+  // Herald's own static pages (demo and operator console) share one label.
   if (path === '/' || path === '/demo.js' || path === '/favicon.ico') return 'demo';
+  if (path === '/console' || path.startsWith('/console/')) return 'demo';
   return 'other';
 }
