@@ -25,6 +25,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     globals: false,
+    // In CI (CI non-empty) a run that skipped any test fails (test/support/ci.ts).
+    reporters: ['default', './test/support/no-skip.reporter.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -39,6 +41,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts', 'test/**/*.int-spec.ts', 'examples/**/*.e2e-spec.ts'],
           fileParallelism: false,
+          // Some suites spawn dist/: rebuild it first when it is missing or stale.
+          globalSetup: ['test/support/build.global-setup.ts'],
         },
       },
       {
@@ -49,6 +53,7 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/*.browser-spec.ts'],
           fileParallelism: false,
+          globalSetup: ['test/support/build.global-setup.ts'],
           sequence: { groupOrder: 1 },
         },
       },

@@ -1,10 +1,15 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Broker, BrokerError, BrokerErrorCode, InMemoryBroker } from '@herald/broker';
 import { StreamsService } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import {
+  requireRedis,
+  startRedisServer,
+  uniqueKeyPrefix,
+  type RedisServer,
+} from '../support/redis';
 import { openStream, publish, type SseStream } from '../support/sse-client';
-import { LogCapture, createWith, scrape, value, type Samples } from '../support/telemetry';
+import { LogCapture, scrape, value, type Samples } from '../support/telemetry';
 import { claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
@@ -190,27 +195,34 @@ describe('Observability', () => {
   });
 
   describe('readiness', () => {
-    class UnreachableBroker extends InMemoryBroker {
-      override ping(): Promise<void> {
-        return Promise.reject(new BrokerError(BrokerErrorCode.Unavailable, 'connection refused'));
-      }
-    }
-    let gw: Gateway;
+    /** A private redis-server for this suite (port range 6420-6429), killed mid-test. */
+    const PORT = 6420;
+    const redisReady = requireRedis();
+    let redis: RedisServer | undefined;
+    let gw: Gateway | undefined;
     beforeAll(async () => {
-      const broker = new UnreachableBroker({ historySize: 10, historyTtlMs: 60_000 });
-      gw = await startTestGateway(
-        {},
-        { create: createWith((b) => b.overrideProvider(Broker).useValue(broker)) },
-      );
+      if (!redisReady()) return;
+      redis = await startRedisServer(PORT);
+      gw = await startTestGateway({
+        BROKER: 'redis',
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: uniqueKeyPrefix('readiness'),
+      });
     });
     afterAll(async () => {
-      await gw.app.close();
+      await gw?.app.close();
+      await redis?.stop();
     });
 
-    it('should answer ready 503 and live 200 when the broker is unreachable', async () => {
-      expect((await fetch(`${gw.url}/health/live`)).status).toBe(200);
+    it('should answer ready 503 and live 200 when Redis goes away', async () => {
+      const g = gw as Gateway;
+      await waitFor(async () => (await fetch(`${g.url}/health/ready`)).status === 200, 'ready');
+      expect(value(await scrape(g.url), 'herald_broker_up')).toBe(1);
+      await redis?.stop('SIGKILL');
+      await waitFor(async () => (await fetch(`${g.url}/health/ready`)).status === 503, '503');
+      expect((await fetch(`${g.url}/health/live`)).status).toBe(200);
       for (const path of ['/health/ready', '/health']) {
-        const res = await fetch(`${gw.url}${path}`);
+        const res = await fetch(`${g.url}${path}`);
         expect(res.status).toBe(503);
         expect(await res.json()).toMatchObject({
           status: 'error',
@@ -218,8 +230,7 @@ describe('Observability', () => {
           info: { streams: { status: 'up' }, eventLoop: { status: 'up' } },
         });
       }
-      const samples = await scrape(gw.url);
-      expect(value(samples, 'herald_broker_up')).toBe(0);
+      expect(value(await scrape(g.url), 'herald_broker_up')).toBe(0);
     });
   });
 

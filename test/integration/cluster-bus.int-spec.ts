@@ -1,42 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RedisClusterBus } from '@herald/cluster';
-import { startRedisServer } from '../support/redis';
+import { redisUrlForTests, requireRedis, startRedisServer } from '../support/redis';
 import { sleep, waitFor } from '../support/wait';
 
-const URL = 'redis://127.0.0.1:6379';
-
-async function redisUp(): Promise<boolean> {
-  const probe = new Redis(URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
+const URL = redisUrlForTests();
 
 describe('RedisClusterBus', () => {
-  let available = false;
+  requireRedis();
   const buses: RedisClusterBus[] = [];
   const prefix = `herald-test:${randomBytes(4).toString('hex')}:`;
 
-  beforeAll(async () => {
-    available = await redisUp();
-    if (!available && process.env.CI === 'true') throw new Error('Redis is required in CI');
-    if (!available)
-      console.warn(
-        '\n*** Redis not reachable on 127.0.0.1:6379: RedisClusterBus tests SKIPPED ***\n',
-      );
-  });
   afterEach(async () => {
     for (const b of buses.splice(0)) await b.close();
   });
@@ -46,8 +20,7 @@ describe('RedisClusterBus', () => {
     return b;
   };
 
-  it('should gather answers from every live instance', async (ctx) => {
-    if (!available) return ctx.skip();
+  it('should gather answers from every live instance', async () => {
     const a = bus('a');
     const b = bus('b');
     a.answer('who', (p) => `a:${String((p as { x: number }).x)}`);
@@ -58,8 +31,7 @@ describe('RedisClusterBus', () => {
     expect(answers.map((r) => r.instance).sort()).toEqual(['a', 'b']);
   });
 
-  it('should stop waiting for an instance that died without saying so', async (ctx) => {
-    if (!available) return ctx.skip();
+  it('should stop waiting for an instance that died without saying so', async () => {
     const a = bus('a2');
     const b = bus('b2');
     a.answer('q', () => 1);
@@ -77,8 +49,7 @@ describe('RedisClusterBus', () => {
     expect(await a.instances()).toEqual(['a2']);
   });
 
-  it('should join the cluster once a Redis that was down at boot comes up', async (ctx) => {
-    if (!available) return ctx.skip();
+  it('should join the cluster once a Redis that was down at boot comes up', async () => {
     const port = 6399;
     const url = `redis://127.0.0.1:${port}`;
     const early = new RedisClusterBus({

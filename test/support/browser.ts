@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { requireInCI } from './ci';
 
 /** Debian's `chromium` package (`.ci/run` installs it); override with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -27,11 +28,10 @@ export const TEST_OUTPUT = resolve(__dirname, '../../test-output');
  * suites skip with a loud message.
  */
 export function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM_PATH)) return true;
-  const message = `Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium`;
-  if (process.env.CI === 'true') throw new Error(message);
-  console.warn(`\n!!! SKIPPING browser tests: ${message}\n`);
-  return false;
+  return requireInCI(
+    existsSync(CHROMIUM_PATH),
+    `Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`,
+  );
 }
 
 /** A headless Chromium with a fresh temporary profile, removed on {@link close}. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { beforeAll, beforeEach } from 'vitest';
+import { requireInCI } from './ci';
 import { sleep, waitFor } from './wait';
 
 /** The shared test Redis (never FLUSHALL it: other suites use it; use a unique key prefix). */
@@ -15,8 +16,8 @@ export function uniqueKeyPrefix(label = 'test'): string {
 }
 
 /**
- * True when Redis answers at `url`. When it does not: in CI (`CI=true`) throws, since Redis
- * suites must run there; locally warns loudly and returns false so the suite can skip.
+ * True when Redis answers at `url`. When it does not: in CI (`CI` non-empty, see isCI) throws,
+ * since Redis suites must run there; locally warns loudly and returns false so the suite can skip.
  */
 export async function redisAvailable(url = redisUrlForTests()): Promise<boolean> {
   const client = new Redis(url, {
@@ -32,11 +33,7 @@ export async function redisAvailable(url = redisUrlForTests()): Promise<boolean>
     return true;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    if (process.env.CI === 'true') throw new Error(`Redis is required in CI at ${url}: ${why}`);
-    console.warn(
-      `\n!!!!!!!! Redis unreachable at ${url} (${why}): SKIPPING Redis suites. !!!!!!!!\n`,
-    );
-    return false;
+    return requireInCI(false, `Redis at ${url} (${why})`);
   } finally {
     client.disconnect();
   }

@@ -22,6 +22,8 @@ import { ShutdownService } from './lifecycle/shutdown.service';
 export interface Gateway {
   readonly app: NestExpressApplication;
   readonly config: HeraldConfig;
+  /** The process logger (its `scrubber` reports the scrubbing work, which tests bound). */
+  readonly logger: HeraldLogger;
   /** Base URL on the bound address, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   /** Drains streams (herald.drain, spread over SHUTDOWN_GRACE_MS), then closes the app. */
@@ -62,7 +64,8 @@ export async function startGateway(
   const logger = new HeraldLogger({
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
-    redactKeys: config.REDACT_KEYS,
+    // The token cookie is a secret under any name (AUTH_COOKIE_NAME); `access_token` always is.
+    redactKeys: [...config.REDACT_KEYS, config.AUTH_COOKIE_NAME],
     base: { instance: config.INSTANCE_ID },
     destination: options.logDestination,
   });
@@ -117,6 +120,7 @@ export async function startGateway(
   return {
     app,
     config,
+    logger,
     url,
     shutdown(signal = 'shutdown') {
       closing ??= (async () => {

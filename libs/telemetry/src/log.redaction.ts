@@ -1,3 +1,12 @@
+import {
+  deepDecode,
+  scrubAuthSchemes,
+  scrubJws,
+  scrubPairs,
+  SecretNames,
+  type ScanMeter,
+} from './secret.scanner';
+
 /** What replaces a secret in a log line. */
 export const LOG_REDACTED = '[REDACTED]';
 
@@ -24,21 +33,27 @@ export const REDACT_PATHS = [
 
 /**
  * Scrubs secrets out of free text and URLs: bearer tokens, JWT-shaped strings, and `key=value`
- * pairs (query strings, cookies) whose key is redacted.
+ * pairs (query strings, cookies, JSON-ish text) whose key is redacted. Every scan is a linear,
+ * hand-written pass over the input (secret.scanner.ts): no regular expression sees it.
  */
 export class LogScrubber {
   private readonly keys: ReadonlySet<string>;
-  private readonly pairs: RegExp;
+  private readonly names: SecretNames;
+  private readonly meter: ScanMeter = { steps: 0 };
 
+  /** @param redactKeys keys redacted in fields and in `key=value` text, on top of the built-ins. */
   constructor(redactKeys: readonly string[]) {
     const keys = [...new Set([...ALWAYS_REDACTED_KEYS, ...redactKeys].map((k) => k.toLowerCase()))];
     this.keys = new Set(keys);
-    const alternatives = keys.map(escapeRegExp).join('|');
-    // `access_token=...`, `"password":"..."`, `password: ...` up to a delimiter.
-    this.pairs = new RegExp(
-      `((?:${alternatives})(?:"|%22)?\\s*(?:=|:|%3D)\\s*(?:"|%22)?)([^&\\s;,"'}]+)`,
-      'gi',
-    );
+    this.names = new SecretNames(keys);
+  }
+
+  /**
+   * Characters examined by this scrubber since it was made. The scans are linear, so this grows
+   * by a small multiple of the input length whatever the input (tests bound it).
+   */
+  get steps(): number {
+    return this.meter.steps;
   }
 
   /** True when a field named `key` must be redacted. */
@@ -49,10 +64,43 @@ export class LogScrubber {
   /** `text` with bearer tokens, JWTs and secret `key=value` values replaced. */
   text(text: string): string {
     if (text.length === 0) return text;
-    return text
-      .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${LOG_REDACTED}`)
-      .replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, LOG_REDACTED)
-      .replace(this.pairs, `$1${LOG_REDACTED}`);
+    const meter = this.meter;
+    const schemes = scrubAuthSchemes(text, LOG_REDACTED, meter);
+    return scrubPairs(scrubJws(schemes, LOG_REDACTED, meter), this.names, LOG_REDACTED, meter);
+  }
+
+  /**
+   * A request URL for a log line. The query is read pair by pair the way URLSearchParams reads it
+   * (split on `&`, `+` and `%HH` decoded), the view token extraction uses, and judged decoded
+   * (up to three rounds, so double encoding does not hide a name): a pair whose name ends with a
+   * secret key (`access_%74oken`, `%61ccess_token`, `ACCESS_TOKEN`, `access_token%00`) has its
+   * value replaced, and any name or value whose decoded text holds a secret is replaced whole.
+   * Other pairs stay as sent.
+   */
+  url(url: string): string {
+    const q = url.indexOf('?');
+    if (q < 0) return this.text(url);
+    const pieces = url
+      .slice(q + 1)
+      .split('&')
+      .map((piece) => {
+        if (piece === '') return piece;
+        const eq = piece.indexOf('=');
+        const name = eq < 0 ? piece : piece.slice(0, eq);
+        const shownName = this.decodedClean(name) ? name : LOG_REDACTED;
+        if (eq < 0) return shownName;
+        const value = piece.slice(eq + 1);
+        if (this.names.isSecret(name, this.meter)) return `${shownName}=${LOG_REDACTED}`;
+        return `${shownName}=${this.decodedClean(value) ? value : LOG_REDACTED}`;
+      });
+    return `${this.text(url.slice(0, q))}?${pieces.join('&')}`;
+  }
+
+  /** True when neither `raw` nor its decoded form holds anything {@link text} would scrub. */
+  private decodedClean(raw: string): boolean {
+    if (this.text(raw) !== raw) return false;
+    const decoded = deepDecode(raw, this.meter);
+    return decoded === raw || this.text(decoded) === decoded;
   }
 
   /**
@@ -76,8 +124,4 @@ export class LogScrubber {
     }
     return out;
   }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -26,7 +26,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
  * First middleware of every request: resolves the client address (TRUST_PROXY), assigns the
  * request id (a sane incoming `X-Request-Id`, else a UUID; echoed in the response), runs the
  * rest of the request in its log context, and on completion writes one access log line (URL
- * secrets scrubbed) and counts it in `herald_http_requests_total`.
+ * secrets scrubbed by {@link LogScrubber.url}, in time linear in the URL's length) and counts it
+ * in `herald_http_requests_total`.
  */
 export function requestLogMiddleware(deps: RequestLogDeps) {
   const { logger, scrubber, metrics, trust } = deps;
@@ -54,7 +55,7 @@ export function requestLogMiddleware(deps: RequestLogDeps) {
         {
           reqId: requestId,
           method: req.method,
-          url: scrubber.text(req.url ?? '/'),
+          url: scrubber.url(req.url ?? '/'),
           status,
           durationMs: Math.round(performance.now() - started),
           ip,
