@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
   CurrentPrincipal,
@@ -5,8 +6,11 @@ import {
   TopicPermissionPolicy,
   type Principal,
 } from '@herald/auth';
+import type { IdempotencyScope } from '@herald/broker';
+import { ipKey } from '@herald/limits';
 import { PublishService } from '@herald/publish';
 import { isTraceparent } from '@herald/telemetry';
+import { clientIp } from '../http/client-ip';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
 import { PublishRateGuard } from './publish-rate.guard';
 
@@ -28,16 +32,29 @@ export class PublishController {
   @UseGuards(PublisherGuard, PublishRateGuard)
   async publish(
     @CurrentPrincipal() principal: Principal,
+    @RawRequest() req: IncomingMessage,
     @RawRequest(JsonBodyPipe) body: unknown,
     @Headers('idempotency-key') idempotencyKey?: string,
     @Headers('traceparent') traceparent?: string,
   ): Promise<PublishResponse> {
     const outcome = await this.publisher.publish(body, {
       idempotencyKey,
-      publisher: principal.sub,
+      scope: publisherScope(principal, req),
       authorize: (topics) => TopicPermissionPolicy.assertPublish(principal, topics),
       traceparent: isTraceparent(traceparent) ? traceparent : undefined,
     });
     return outcome.batch ? { ids: outcome.ids } : { id: outcome.ids[0] };
   }
+}
+
+/**
+ * The Idempotency-Key space of an HTTP publisher: its token `sub`, else (a token without `sub`)
+ * its client IP, IPv6 by /64, as the publish rate limit counts it. Ingest entries and in-process
+ * publishers have namespaces of their own, so no token can claim their keys.
+ */
+export function publisherScope(principal: Principal, req: IncomingMessage): IdempotencyScope {
+  const sub = principal.sub;
+  return sub !== undefined && sub !== ''
+    ? { namespace: 'sub', owner: sub }
+    : { namespace: 'ip', owner: ipKey(clientIp(req)) };
 }
