@@ -30,6 +30,11 @@ export interface PublishContext {
    * (e.g. a publisher without a grant for one of them): then nothing is published.
    */
   readonly authorize?: (topics: readonly string[]) => void | Promise<void>;
+  /**
+   * Called with the number of validated, authorized events just before they are published;
+   * throw to refuse (e.g. a rate limit counting events): then nothing is published.
+   */
+  readonly admit?: (events: number) => void | Promise<void>;
 }
 
 /** Result of {@link PublishService.publish}; `batch` tells `{id}` from `{ids}`. */
@@ -72,8 +77,9 @@ export class PublishService {
     const observation = this.observer?.begin(context);
     try {
       const { events, batch } = this.validate(body);
-      await context.authorize?.(events.map((e) => e.topic));
       const key = this.scopedKey(context);
+      await context.authorize?.(events.map((e) => e.topic));
+      await context.admit?.(events.length);
       const result = await this.broker.publish(events, {
         idempotencyKey: key,
         fingerprint: key === undefined ? undefined : fingerprint(events),
