@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { BrokerError, BrokerErrorCode } from '@herald/broker';
+import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishService } from '@herald/publish';
 import { INGEST_MODULE_OPTIONS } from './ingest.module-definition';
 import type { IngestModuleOptions } from './ingest.options';
@@ -35,9 +35,12 @@ export const INGEST_MAX_ATTEMPTS = 5;
 /** Default cap of the dead-letter stream (INGEST_DEAD_MAXLEN; trimmed with `MAXLEN ~`). */
 export const DEFAULT_INGEST_DEAD_MAXLEN = 10_000;
 
-/** Backoff after the n-th failed attempt at an entry: 250 ms, doubling, at most 4 s. */
+/**
+ * Backoff after the n-th failed attempt at an entry: 500 ms, doubling, at most 4 s, so an entry
+ * is dead-lettered about 7.5 s after its first failure, not by a brief blip.
+ */
 function backoffMs(attempt: number): number {
-  return Math.min(250 * 2 ** Math.max(0, attempt - 1), 4000);
+  return Math.min(500 * 2 ** Math.max(0, attempt - 1), 4000);
 }
 
 /**
@@ -46,8 +49,9 @@ function backoffMs(attempt: number): number {
  * Each entry's idempotency key (its own `idempotencyKey` field, else its entry id) makes a
  * re-delivered or re-claimed entry publish once. Invalid entries go to `<stream>:dead` with the
  * reason. Entries idle for `claimIdleMs` on any consumer (a dead instance) are XAUTOCLAIMed.
- * An entry whose publish fails while Redis answers is retried with backoff, then dead-lettered
- * after {@link INGEST_MAX_ATTEMPTS} attempts; while Redis does not answer nothing is counted.
+ * An entry whose publish fails while the broker answers is retried with backoff, then
+ * dead-lettered after {@link INGEST_MAX_ATTEMPTS} attempts; while the broker does not answer
+ * (Redis away, reconnecting) nothing is counted.
  */
 @Injectable()
 export class IngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -66,6 +70,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     private readonly publisher: PublishService,
+    private readonly broker: Broker,
     @Inject(INGEST_MODULE_OPTIONS) private readonly options: IngestModuleOptions,
   ) {
     this.group = options.group ?? 'herald';
@@ -264,14 +269,14 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   /**
    * Counts a failed attempt at entry `id` and schedules the retry.
    * @returns the dead-letter reason once the entry has failed INGEST_MAX_ATTEMPTS times, else
-   *   undefined (retry). Attempts while Redis does not answer are not counted: the entry is
-   *   not at fault, and a dead letter could not be written anyway.
+   *   undefined (retry). Attempts while the broker does not answer its ping are not counted:
+   *   the entry is not at fault (a valid entry must not be dead-lettered during an outage).
    */
   private async failedAttempt(id: string, err: unknown): Promise<string | undefined> {
     const why = errorText(err);
-    if (!(await this.redisAnswers())) {
+    if (!(await this.brokerAnswers())) {
       this.retryInMs = 500;
-      this.logger.warn(`ingest entry ${id} not published yet (Redis unreachable): ${why}`);
+      this.logger.warn(`ingest entry ${id} not published yet (broker unavailable): ${why}`);
       return undefined;
     }
     const attempt = (this.attempts.get(id) ?? 0) + 1;
@@ -287,9 +292,9 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     return undefined;
   }
 
-  private async redisAnswers(): Promise<boolean> {
+  private async brokerAnswers(): Promise<boolean> {
     try {
-      await (this.cmd as Redis).ping();
+      await this.broker.ping();
       return true;
     } catch {
       return false;
