@@ -59,7 +59,7 @@ export class PublishController {
  * its client IP, IPv6 by /64, as the publish rate limit counts it. Ingest entries and in-process
  * publishers have namespaces of their own, so no token can claim their keys.
  */
-export function publisherScope(principal: Principal, req: IncomingMessage): IdempotencyScope {
+function publisherScope(principal: Principal, req: IncomingMessage): IdempotencyScope {
   const sub = principal.sub;
   return sub !== undefined && sub !== ''
     ? { namespace: 'sub', owner: sub }
