@@ -14,7 +14,7 @@ export class OrderEvents {
   async updated(orderId: string, data: unknown, idempotencyKey?: string): Promise<string> {
     const outcome = await this.publisher.publish(
       { topic: `orders/${orderId}`, type: 'order.updated', data },
-      { publisher: 'orders-service', idempotencyKey },
+      { scope: { namespace: 'service', owner: 'orders-service' }, idempotencyKey },
     );
     return outcome.ids[0];
   }

@@ -165,6 +165,43 @@ describe('Limits (e2e)', () => {
     expect(results[0].headers.get('x-ratelimit-limit')).toBe('3');
   });
 
+  it('should count one token per event, refusing a batch larger than what is left whole with 429', async () => {
+    gw = await startTestGateway({ PUBLISH_BURST: '10', PUBLISH_RATE_PER_S: '0.01' });
+    const stream = await openStream(gw.url, '/events?topic=rate/**');
+    open.push(stream);
+    const batch = (n: number, tag: string) => ({
+      events: Array.from({ length: n }, (_, i) => ({ topic: 'rate/b', data: `${tag}${i}` })),
+    });
+    const eight = await publish(gw.url, batch(8, 'a'));
+    expect(eight.status).toBe(202);
+    expect(eight.headers.get('x-ratelimit-remaining')).toBe('2');
+    // 2 tokens left: a batch of 3 is refused whole, and spends nothing.
+    const three = await publish(gw.url, batch(3, 'refused'));
+    expect(three.status).toBe(429);
+    expect(three.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(three.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    expect(String(three.body.message)).toMatch(/3 events need 3 tokens, 2 left/);
+    const two = await publish(gw.url, batch(2, 'c'));
+    expect(two.status).toBe(202);
+    // Empty now: even one event is refused, before its body is read.
+    expect((await publish(gw.url, { topic: 'rate/b', data: 'late' })).status).toBe(429);
+    await waitFor(() => stream.dataEvents.length >= 10, '10 events');
+    expect(stream.dataEvents.map((e) => JSON.parse(e.data) as string)).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => `a${i}`),
+      'c0',
+      'c1',
+    ]);
+  });
+
+  it('should refuse a batch larger than PUBLISH_BURST with 413 naming the bucket', async () => {
+    gw = await startTestGateway({ PUBLISH_BURST: '5', PUBLISH_RATE_PER_S: '1000' });
+    const events = Array.from({ length: 6 }, (_, i) => ({ topic: 'rate/big', data: i }));
+    const reply = await publish(gw.url, { events });
+    expect(reply.status).toBe(413);
+    expect(String(reply.body.message)).toMatch(/6 events is larger than .*PUBLISH_BURST 5/);
+    expect((await publish(gw.url, { events: events.slice(0, 5) })).status).toBe(202);
+  });
+
   it('should count publishes per token sub, not per IP, when publishers authenticate', async () => {
     gw = await startTestGateway({ PUBLISH_BURST: '2', PUBLISH_RATE_PER_S: '0.01' });
     const alice = bearer(hs256(claims({ publish: ['**'] }, { sub: 'alice' })));

@@ -65,6 +65,20 @@ describe('RedisLimitsStore with two instances (integration)', () => {
     expect(refused.retryAfterMs).toBeLessThanOrEqual(100_000);
   });
 
+  it('should take a batch cost all or none, and check without taking at cost 0', async () => {
+    const a = open(store());
+    const b = open(store());
+    expect(await a.take('cost', 0.001, 10, 8)).toMatchObject({ allowed: true });
+    const refused = await b.take('cost', 0.001, 10, 3);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeGreaterThan(900); // one more token at 1 per 1000 s
+    expect((await a.take('cost', 0.001, 10, 0)).allowed).toBe(true);
+    const two = await b.take('cost', 0.001, 10, 2);
+    expect(two.allowed).toBe(true);
+    expect(two.tokens).toBeLessThan(0.01);
+    expect((await a.take('cost', 0.001, 10, 0)).allowed).toBe(false);
+  });
+
   it('should refill the shared bucket at the rate when time passes', async () => {
     const a = open(store());
     const b = open(store());

@@ -30,6 +30,7 @@ import { LimitsTelemetry } from './telemetry/limits.telemetry';
 import { ObservabilityModule } from './telemetry/observability.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
+import { PublishRateLimiter } from './publish/publish-rate.limiter';
 import { EventsController } from './streams/events.controller';
 import { SubscriptionRequestPipe } from './streams/subscription-request.pipe';
 
@@ -86,6 +87,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: HeraldExceptionFilter },
         SubscriptionRequestPipe,
         JsonBodyPipe,
+        PublishRateLimiter,
         ShutdownService,
         AdminService,
         OverviewService,

@@ -13,7 +13,7 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
   const common = { historySize: config.HISTORY_SIZE, historyTtlMs: config.HISTORY_TTL_S * 1000 };
   switch (config.BROKER) {
     case 'memory':
-      return { driver: 'memory', ...common };
+      return { driver: 'memory', maxIdempotencyKeys: config.IDEMPOTENCY_MAX_KEYS, ...common };
     case 'redis':
       return {
         driver: 'redis',
@@ -40,7 +40,11 @@ export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
 }
 
 export function publishOptions(config: HeraldConfig): PublishModuleOptions {
-  return { maxEventBytes: config.MAX_EVENT_BYTES, redactKeys: config.REDACT_KEYS };
+  return {
+    maxEventBytes: config.MAX_EVENT_BYTES,
+    maxEventDepth: config.MAX_EVENT_DEPTH,
+    redactKeys: config.REDACT_KEYS,
+  };
 }
 
 /** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
@@ -79,6 +83,7 @@ export function ingestOptions(config: HeraldConfig): IngestModuleOptions {
     stream: config.INGEST_STREAM,
     consumer: config.INSTANCE_ID,
     claimIdleMs: config.INGEST_CLAIM_IDLE_MS,
+    deadMaxLen: config.INGEST_DEAD_MAXLEN,
   };
 }
 

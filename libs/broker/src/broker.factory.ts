@@ -10,6 +10,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       return new InMemoryBroker({
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
+        maxIdempotencyKeys: options.maxIdempotencyKeys,
       });
     case 'redis':
       return new RedisBroker({

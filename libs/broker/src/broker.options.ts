@@ -9,6 +9,8 @@ interface CommonBrokerOptions {
 /** In-process broker for one instance (BROKER=memory). */
 export interface MemoryBrokerModuleOptions extends CommonBrokerOptions {
   readonly driver: 'memory';
+  /** Most live idempotency keys (IDEMPOTENCY_MAX_KEYS); past it new keys are refused. */
+  readonly maxIdempotencyKeys?: number;
 }
 
 /** Redis broker shared by any number of instances (BROKER=redis). */

@@ -1,3 +1,5 @@
+import type { IdempotencyKey } from './idempotency.key';
+
 /** One event to publish. `data` is already-serialized JSON text. */
 export interface PublishRequest {
   readonly topic: string;
@@ -7,8 +9,11 @@ export interface PublishRequest {
 
 /** Options of {@link Broker.publish}. */
 export interface PublishOptions {
-  /** Deduplicates retries: the same key returns the first ids and publishes nothing. */
-  readonly idempotencyKey?: string;
+  /**
+   * Deduplicates retries for the history TTL: the same key in the same scope returns the first
+   * ids and publishes nothing.
+   */
+  readonly idempotencyKey?: IdempotencyKey;
   /** Digest of the request; a retry with the same key and another digest is refused. */
   readonly fingerprint?: string;
   /** Trace context carried with the events (W3C `traceparent`), if tracing is on. */

@@ -11,6 +11,8 @@ export type {
   ResetReason,
 } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
+export { idempotencyRecordName } from './idempotency.key';
+export type { IdempotencyKey, IdempotencyNamespace, IdempotencyScope } from './idempotency.key';
 export { BrokerModule, BROKER_MODULE_OPTIONS } from './broker.module';
 export type {
   BrokerModuleOptions,
@@ -18,7 +20,7 @@ export type {
   RedisBrokerModuleOptions,
 } from './broker.options';
 export { createBroker } from './broker.factory';
-export { InMemoryBroker } from './adapters/in-memory.broker';
+export { DEFAULT_MAX_IDEMPOTENCY_KEYS, InMemoryBroker } from './adapters/in-memory.broker';
 export type { InMemoryBrokerOptions } from './adapters/in-memory.broker';
 export { RedisBroker } from './adapters/redis/redis.broker';
 export type { RedisBrokerOptions } from './adapters/redis/redis.broker';

@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { BrokerError, BrokerErrorCode } from '@herald/broker';
+import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishService } from '@herald/publish';
 import { INGEST_MODULE_OPTIONS } from './ingest.module-definition';
 import type { IngestModuleOptions } from './ingest.options';
@@ -27,11 +27,31 @@ export interface IngestStats {
 const KNOWN_FIELDS = new Set(['topic', 'type', 'data', 'idempotencyKey']);
 
 /**
+ * Failed attempts at one entry (while Redis answers) before it is dead-lettered: an entry the
+ * broker keeps refusing, or whose handling throws, never holds back the entries after it.
+ */
+export const INGEST_MAX_ATTEMPTS = 5;
+
+/** Default cap of the dead-letter stream (INGEST_DEAD_MAXLEN; trimmed with `MAXLEN ~`). */
+export const DEFAULT_INGEST_DEAD_MAXLEN = 10_000;
+
+/**
+ * Backoff after the n-th failed attempt at an entry: 500 ms, doubling, at most 4 s, so an entry
+ * is dead-lettered about 7.5 s after its first failure, not by a brief blip.
+ */
+function backoffMs(attempt: number): number {
+  return Math.min(500 * 2 ** Math.max(0, attempt - 1), 4000);
+}
+
+/**
  * Reads the ingest stream with XREADGROUP (its own blocking connection), publishes each entry
  * through {@link PublishService} (same validation and redaction as `POST /events`), then XACKs.
  * Each entry's idempotency key (its own `idempotencyKey` field, else its entry id) makes a
  * re-delivered or re-claimed entry publish once. Invalid entries go to `<stream>:dead` with the
  * reason. Entries idle for `claimIdleMs` on any consumer (a dead instance) are XAUTOCLAIMed.
+ * An entry whose publish fails while the broker answers is retried with backoff, then
+ * dead-lettered after {@link INGEST_MAX_ATTEMPTS} attempts; while the broker does not answer
+ * (Redis away, reconnecting) nothing is counted.
  */
 @Injectable()
 export class IngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -43,9 +63,14 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   private loop: Promise<void> | undefined;
   private stopping = false;
   private counts = { published: 0, duplicates: 0, dead: 0, claimed: 0 };
+  /** Failed attempts per entry id on this instance (cleared when the entry is acknowledged). */
+  private readonly attempts = new Map<string, number>();
+  /** Backoff before the next read after a failed entry. */
+  private retryInMs = 0;
 
   constructor(
     private readonly publisher: PublishService,
+    private readonly broker: Broker,
     @Inject(INGEST_MODULE_OPTIONS) private readonly options: IngestModuleOptions,
   ) {
     this.group = options.group ?? 'herald';
@@ -107,7 +132,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
         if (ownPending && entries.length === 0) ownPending = false;
         if (!(await this.handleAll(entries))) {
           ownPending = true;
-          await sleep(500);
+          await sleep(this.retryInMs);
         }
       } catch (err) {
         if (this.stopping) break;
@@ -184,7 +209,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Handles entries in order; false when the broker failed (the rest stay pending). */
+  /** Handles entries in order; false when one is to be retried (it and the rest stay pending). */
   private async handleAll(entries: readonly Entry[]): Promise<boolean> {
     for (const entry of entries) {
       const outcome = await this.handle(entry);
@@ -202,32 +227,78 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
       outcome = await this.deadLetter(id, flat, reason);
     } else {
       try {
-        const type = fields.get('type');
-        const body = {
-          topic: fields.get('topic'),
-          ...(type === undefined || type === '' ? {} : { type }),
-          data: JSON.parse(fields.get('data') as string) as unknown,
-        };
-        const result = await this.publisher.publish(body, {
-          publisher: `ingest:${this.options.stream}`,
-          idempotencyKey: fields.get('idempotencyKey') || `entry:${id}`,
-        });
-        outcome = result.duplicate ? 'duplicate' : 'published';
-        if (result.duplicate) this.counts.duplicates++;
-        else this.counts.published++;
+        outcome = await this.publish(id, fields);
       } catch (err) {
         if (err instanceof PublishError) {
           outcome = await this.deadLetter(id, flat, err.message);
         } else if (err instanceof BrokerError && err.code === BrokerErrorCode.IdempotencyConflict) {
           outcome = await this.deadLetter(id, flat, err.message);
         } else {
-          this.logger.warn(`ingest entry ${id} not published yet: ${errorText(err)}`);
-          return 'retry';
+          const failed = await this.failedAttempt(id, err);
+          if (failed === undefined) return 'retry';
+          outcome = await this.deadLetter(id, flat, failed);
         }
       }
     }
     await (this.cmd as Redis).xack(this.options.stream, this.group, id);
+    this.attempts.delete(id);
     return outcome;
+  }
+
+  private async publish(id: string, fields: Map<string, string>): Promise<IngestOutcome> {
+    const type = fields.get('type');
+    const body = {
+      topic: fields.get('topic'),
+      ...(type === undefined || type === '' ? {} : { type }),
+      data: JSON.parse(fields.get('data') as string) as unknown,
+    };
+    const own = fields.get('idempotencyKey');
+    // Own keys and entry ids live in namespaces no HTTP publisher (whatever its sub) can reach.
+    const result = await this.publisher.publish(body, {
+      scope: {
+        namespace: own === undefined || own === '' ? 'ingest-entry' : 'ingest',
+        owner: this.options.stream,
+      },
+      idempotencyKey: own === undefined || own === '' ? id : own,
+    });
+    if (result.duplicate) this.counts.duplicates++;
+    else this.counts.published++;
+    return result.duplicate ? 'duplicate' : 'published';
+  }
+
+  /**
+   * Counts a failed attempt at entry `id` and schedules the retry.
+   * @returns the dead-letter reason once the entry has failed INGEST_MAX_ATTEMPTS times, else
+   *   undefined (retry). Attempts while the broker does not answer its ping are not counted:
+   *   the entry is not at fault (a valid entry must not be dead-lettered during an outage).
+   */
+  private async failedAttempt(id: string, err: unknown): Promise<string | undefined> {
+    const why = errorText(err);
+    if (!(await this.brokerAnswers())) {
+      this.retryInMs = 500;
+      this.logger.warn(`ingest entry ${id} not published yet (broker unavailable): ${why}`);
+      return undefined;
+    }
+    const attempt = (this.attempts.get(id) ?? 0) + 1;
+    if (attempt >= INGEST_MAX_ATTEMPTS) {
+      this.logger.error(`ingest entry ${id} dead-lettered after ${attempt} attempts: ${why}`);
+      return `not published after ${attempt} attempts: ${why}`;
+    }
+    // Stale ids (entries claimed and finished elsewhere) must not pile up.
+    if (this.attempts.size >= 10_000) this.attempts.clear();
+    this.attempts.set(id, attempt);
+    this.retryInMs = backoffMs(attempt);
+    this.logger.warn(`ingest entry ${id} failed (attempt ${attempt}), retrying: ${why}`);
+    return undefined;
+  }
+
+  private async brokerAnswers(): Promise<boolean> {
+    try {
+      await this.broker.ping();
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async deadLetter(id: string, flat: string[], reason: string): Promise<IngestOutcome> {
@@ -235,7 +306,19 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     for (let i = 0; i + 1 < flat.length; i += 2) {
       if (KNOWN_FIELDS.has(flat[i])) kept.push(flat[i], flat[i + 1]);
     }
-    await (this.cmd as Redis).xadd(this.deadStream, '*', 'reason', reason, 'entry', id, ...kept);
+    const maxLen = this.options.deadMaxLen ?? DEFAULT_INGEST_DEAD_MAXLEN;
+    await (this.cmd as Redis).xadd(
+      this.deadStream,
+      'MAXLEN',
+      '~',
+      maxLen,
+      '*',
+      'reason',
+      reason,
+      'entry',
+      id,
+      ...kept,
+    );
     this.counts.dead++;
     return 'dead';
   }

@@ -23,10 +23,13 @@ export class HeraldThrottlerStorage implements ThrottlerStorage {
     private readonly stats: LimitsStats,
   ) {}
 
-  /** Takes one token from bucket `key`; fails open (allowed) when the store errors. */
-  async takeToken(key: string, ratePerS: number, burst: number): Promise<BucketTake> {
+  /**
+   * Takes `cost` tokens (default 1, all or none; 0 only checks that one is left) from bucket
+   * `key`; fails open (allowed) when the store errors.
+   */
+  async takeToken(key: string, ratePerS: number, burst: number, cost = 1): Promise<BucketTake> {
     try {
-      return await this.store.take(key, ratePerS, burst);
+      return await this.store.take(key, ratePerS, burst, cost);
     } catch (err) {
       this.stats.recordFailOpen('rate');
       const now = Date.now();

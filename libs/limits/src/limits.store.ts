@@ -1,9 +1,9 @@
-/** The outcome of taking one token from a bucket. */
+/** The outcome of taking tokens from a bucket. */
 export interface BucketTake {
   readonly allowed: boolean;
   /** Tokens left after this take. */
   readonly tokens: number;
-  /** When refused: time until one token is available, in ms; else 0. */
+  /** When refused: time until the tokens asked for are available, in ms; else 0. */
   readonly retryAfterMs: number;
   /** Time until the bucket is full again, in ms. */
   readonly fullInMs: number;
@@ -20,8 +20,11 @@ export interface LeaseClaim {
  * instance. Every operation is atomic per call.
  */
 export abstract class LimitsStore {
-  /** Takes one token from the bucket `key` (refilled at `ratePerS` up to `burst`). */
-  abstract take(key: string, ratePerS: number, burst: number): Promise<BucketTake>;
+  /**
+   * Takes `cost` tokens (default 1), all or none, from the bucket `key` (refilled at `ratePerS`
+   * up to `burst`); `cost` 0 checks that one token is left without taking it.
+   */
+  abstract take(key: string, ratePerS: number, burst: number, cost?: number): Promise<BucketTake>;
 
   /**
    * Adds `member` to every claim's set, all or nothing, dropping expired members first.

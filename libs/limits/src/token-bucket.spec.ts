@@ -26,4 +26,19 @@ describe('takeToken', () => {
     const later = takeToken({ tokens: 0, at: 0 }, 1_000_000, 2, 5);
     expect(later.take.tokens).toBe(4);
   });
+
+  it('should take a cost all or none, and only check at cost 0', () => {
+    const eight = takeToken(undefined, 0, 1, 10, 8);
+    expect(eight.take).toMatchObject({ allowed: true, tokens: 2 });
+    const three = takeToken(eight.state, 0, 1, 10, 3);
+    expect(three.take).toMatchObject({ allowed: false, tokens: 2, retryAfterMs: 1000 });
+    const check = takeToken(three.state, 0, 1, 10, 0);
+    expect(check.take).toMatchObject({ allowed: true, tokens: 2 });
+    const two = takeToken(check.state, 0, 1, 10, 2);
+    expect(two.take).toMatchObject({ allowed: true, tokens: 0 });
+    expect(takeToken(two.state, 0, 1, 10, 0).take).toMatchObject({
+      allowed: false,
+      retryAfterMs: 1000,
+    });
+  });
 });

@@ -7,28 +7,31 @@ export interface BucketState {
 }
 
 /**
- * Takes one token at time `now` (ms) from a bucket refilled at `ratePerS` up to `burst`; a
- * bucket never seen is full. Pure: returns the next state with the outcome.
+ * Takes `cost` tokens (default 1) at time `now` (ms) from a bucket refilled at `ratePerS` up to
+ * `burst`, all or none; a bucket never seen is full. `cost` 0 checks that one token is left
+ * without taking it. Pure: returns the next state with the outcome.
  */
 export function takeToken(
   state: BucketState | undefined,
   now: number,
   ratePerS: number,
   burst: number,
+  cost = 1,
 ): { state: BucketState; take: BucketTake } {
   const ratePerMs = ratePerS / 1000;
   let tokens = burst;
   if (state !== undefined) {
     tokens = Math.min(burst, state.tokens + Math.max(0, now - state.at) * ratePerMs);
   }
-  const allowed = tokens >= 1;
-  if (allowed) tokens -= 1;
+  const need = Math.max(cost, 1);
+  const allowed = tokens >= need;
+  if (allowed) tokens -= cost;
   return {
     state: { tokens, at: now },
     take: {
       allowed,
       tokens,
-      retryAfterMs: allowed ? 0 : Math.ceil((1 - tokens) / ratePerMs),
+      retryAfterMs: allowed ? 0 : Math.ceil((need - tokens) / ratePerMs),
       fullInMs: Math.ceil((burst - tokens) / ratePerMs),
     },
   };

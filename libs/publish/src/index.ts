@@ -5,5 +5,6 @@ export { PublishService } from './publish.service';
 export type { PublishContext, PublishOutcome } from './publish.service';
 export { PublishError, PublishErrorCode } from './publish.errors';
 export { REDACTED, serializeRedacted } from './redaction';
+export { DEFAULT_MAX_EVENT_DEPTH, jsonDepth, jsonTextDepth } from './json-depth';
 export { PublishObserver } from './publish.observer';
 export type { PublishObservation } from './publish.observer';

@@ -5,6 +5,8 @@ export enum PublishErrorCode {
   InvalidType = 'invalid-type',
   ReservedType = 'reserved-type',
   TooLarge = 'too-large',
+  /** `data` nested deeper than MAX_EVENT_DEPTH. */
+  TooDeep = 'too-deep',
   InvalidIdempotencyKey = 'invalid-idempotency-key',
 }
 

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Broker, type PublishRequest } from '@herald/broker';
+import {
+  Broker,
+  type IdempotencyKey,
+  type IdempotencyScope,
+  type PublishRequest,
+} from '@herald/broker';
 import { TopicSyntaxError, parseTopicFilter } from '@herald/topics';
+import { DEFAULT_MAX_EVENT_DEPTH, jsonDepth } from './json-depth';
 import { PublishError, PublishErrorCode } from './publish.errors';
 import { PUBLISH_MODULE_OPTIONS } from './publish.module-definition';
 import { PublishObserver } from './publish.observer';
@@ -10,8 +16,11 @@ import { serializeRedacted } from './redaction';
 
 /** Who publishes, and how to deduplicate. */
 export interface PublishContext {
-  /** Publisher identity (token `sub`); scopes idempotency keys. */
-  readonly publisher?: string;
+  /**
+   * Whose key space the idempotency key lives in (the token `sub`, the client IP of a publisher
+   * without one, the ingest stream...); default `{ namespace: 'service', owner: '' }`.
+   */
+  readonly scope?: IdempotencyScope;
   /** Idempotency-Key header value (<= 128 printable ASCII characters). */
   readonly idempotencyKey?: string;
   /** Incoming W3C trace context (the caller's span), carried in the events. */
@@ -21,6 +30,11 @@ export interface PublishContext {
    * (e.g. a publisher without a grant for one of them): then nothing is published.
    */
   readonly authorize?: (topics: readonly string[]) => void | Promise<void>;
+  /**
+   * Called with the number of validated, authorized events just before they are published;
+   * throw to refuse (e.g. a rate limit counting events): then nothing is published.
+   */
+  readonly admit?: (events: number) => void | Promise<void>;
 }
 
 /** Result of {@link PublishService.publish}; `batch` tells `{id}` from `{ids}`. */
@@ -42,6 +56,7 @@ const EVENT_KEYS = new Set(['topic', 'type', 'data']);
 export class PublishService {
   private readonly redactKeys: ReadonlySet<string>;
   private readonly maxBatch: number;
+  private readonly maxDepth: number;
 
   constructor(
     private readonly broker: Broker,
@@ -50,6 +65,7 @@ export class PublishService {
   ) {
     this.redactKeys = new Set(options.redactKeys.map((k) => k.toLowerCase()));
     this.maxBatch = options.maxBatchSize ?? 100;
+    this.maxDepth = options.maxEventDepth ?? DEFAULT_MAX_EVENT_DEPTH;
   }
 
   /**
@@ -61,8 +77,9 @@ export class PublishService {
     const observation = this.observer?.begin(context);
     try {
       const { events, batch } = this.validate(body);
-      await context.authorize?.(events.map((e) => e.topic));
       const key = this.scopedKey(context);
+      await context.authorize?.(events.map((e) => e.topic));
+      await context.admit?.(events.length);
       const result = await this.broker.publish(events, {
         idempotencyKey: key,
         fingerprint: key === undefined ? undefined : fingerprint(events),
@@ -128,6 +145,13 @@ export class PublishService {
     if (!('data' in input)) {
       throw invalid(`${where}: "data" is required (any JSON value; use null for none)`);
     }
+    // Checked before serializing: JSON.stringify recurses, and overflows the stack near 4,000.
+    if (jsonDepth(data, this.maxDepth) > this.maxDepth) {
+      throw new PublishError(
+        PublishErrorCode.TooDeep,
+        `${where}: "data" is nested more than ${this.maxDepth} levels deep (MAX_EVENT_DEPTH)`,
+      );
+    }
     const serialized = serializeRedacted(data, this.redactKeys);
     const size = Buffer.byteLength(serialized, 'utf8');
     if (size > this.options.maxEventBytes) {
@@ -139,7 +163,7 @@ export class PublishService {
     return { topic, type, data: serialized };
   }
 
-  private scopedKey(context: PublishContext): string | undefined {
+  private scopedKey(context: PublishContext): IdempotencyKey | undefined {
     const key = context.idempotencyKey;
     if (key === undefined) return undefined;
     if (!IDEMPOTENCY_KEY.test(key)) {
@@ -148,7 +172,7 @@ export class PublishService {
         'Idempotency-Key must be 1..128 printable ASCII characters',
       );
     }
-    return `${context.publisher ?? ''}:${key}`;
+    return { scope: context.scope ?? { namespace: 'service', owner: '' }, key };
   }
 }
 

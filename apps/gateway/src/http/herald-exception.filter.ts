@@ -27,11 +27,13 @@ const PUBLISH_STATUS: Record<PublishErrorCode, number> = {
   [PublishErrorCode.ReservedType]: 400,
   [PublishErrorCode.InvalidIdempotencyKey]: 400,
   [PublishErrorCode.TooLarge]: 413,
+  [PublishErrorCode.TooDeep]: 400,
 };
 
 const BROKER_STATUS: Record<BrokerErrorCode, number> = {
   [BrokerErrorCode.Unavailable]: 503,
   [BrokerErrorCode.IdempotencyConflict]: 422,
+  [BrokerErrorCode.IdempotencyCapacity]: 503,
   [BrokerErrorCode.MalformedCursor]: 400,
 };
 
@@ -98,7 +100,9 @@ export class HeraldExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof BrokerError) {
       const status = BROKER_STATUS[exception.code];
-      const headers: Record<string, string> = status === 503 ? { 'Retry-After': '1' } : {};
+      const retryAfterS = Math.max(1, Math.ceil((exception.retryAfterMs ?? 1000) / 1000));
+      const headers: Record<string, string> =
+        status === 503 ? { 'Retry-After': String(retryAfterS) } : {};
       return { body: errorBody(status, exception.message), headers };
     }
     const correlationId = randomUUID();

@@ -9,6 +9,7 @@ import {
   type PipeTransform,
 } from '@nestjs/common';
 import { HeraldConfig } from '@herald/config';
+import { jsonTextDepth } from '@herald/publish';
 import { maxPublishBodyBytes } from '../app.options';
 
 /** Hands the raw request to {@link JsonBodyPipe}. */
@@ -21,14 +22,20 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?ut
 /**
  * Reads and parses a JSON body with a byte limit enforced while it streams in: `415` when not
  * JSON, `413` as soon as the limit is passed (the connection is then closed, memory stays flat),
- * `400` when it does not parse.
+ * `400` when it does not parse or is nested deeper than a batch of MAX_EVENT_DEPTH-deep events
+ * can be (checked on the text, so a body of a million `[` is never built; the exact check on
+ * `data` is PublishService's).
  */
 @Injectable()
 export class JsonBodyPipe implements PipeTransform<IncomingMessage, Promise<unknown>> {
   private readonly limit: number;
+  private readonly maxDepth: number;
 
   constructor(config: HeraldConfig) {
     this.limit = maxPublishBodyBytes(config);
+    // {"events":[{"data": ...}]} puts three levels around the data; the slack leaves a body
+    // just over the limit to PublishService, whose message names the event.
+    this.maxDepth = config.MAX_EVENT_DEPTH + 16;
   }
 
   async transform(req: IncomingMessage): Promise<unknown> {
@@ -39,6 +46,11 @@ export class JsonBodyPipe implements PipeTransform<IncomingMessage, Promise<unkn
     }
     const text = await this.read(req);
     if (text.trim().length === 0) throw new BadRequestException('body is empty');
+    if (jsonTextDepth(text, this.maxDepth) > this.maxDepth) {
+      throw new BadRequestException(
+        `body is nested more than ${this.maxDepth} levels deep ("data" may nest at most ${this.maxDepth - 16} levels, MAX_EVENT_DEPTH)`,
+      );
+    }
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {

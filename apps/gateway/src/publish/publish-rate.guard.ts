@@ -1,23 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
   InjectThrottlerOptions,
   InjectThrottlerStorage,
-  ThrottlerException,
   ThrottlerGuard,
-  type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
+  type ThrottlerRequest,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { clientKey } from '@herald/limits';
-import { clientIp } from '../http/client-ip';
-import { requestSubject } from '../http/request-subject';
+import { PublishRateLimiter } from './publish-rate.limiter';
 
 /**
- * The publish token bucket (PUBLISH_RATE_PER_S, PUBLISH_BURST) per publisher: the token `sub`,
- * else the client IP (TRUST_PROXY, resolved by the request-log middleware). Runs after
- * `PublisherGuard`, which stores the principal. Refuses with `429` and `Retry-After` (seconds until a token is back).
+ * The early half of the publish rate limit: before the body is read, refuses (`429`,
+ * `Retry-After`) a publisher whose bucket is empty, taking no token; the events are counted
+ * after validation by {@link PublishRateLimiter.charge}. Runs after `PublisherGuard`, which
+ * stores the principal the bucket is keyed by.
  */
 @Injectable()
 export class PublishRateGuard extends ThrottlerGuard {
@@ -25,27 +23,22 @@ export class PublishRateGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
+    private readonly limiter: PublishRateLimiter,
   ) {
     super(options, storage, reflector);
   }
 
-  protected override getTracker(req: Record<string, unknown>): Promise<string> {
-    const request = req as unknown as IncomingMessage;
-    return Promise.resolve(clientKey({ sub: requestSubject(request), ip: clientIp(request) }));
-  }
-
-  protected override generateKey(_: ExecutionContext, tracker: string): string {
-    return `publish:${tracker}`;
-  }
-
-  /** Refuses before the body is read; the connection closes so an unread body is not drained. */
-  protected override throwThrottlingException(
-    context: ExecutionContext,
-    detail: ThrottlerLimitDetail,
-  ): Promise<void> {
-    context.switchToHttp().getResponse<ServerResponse>().setHeader('Connection', 'close');
-    throw new ThrottlerException(
-      `publish rate limit exceeded; retry after ${detail.timeToBlockExpire} s`,
-    );
+  /** The throttler's per-request hook: a check, not a take (the body may hold a batch). */
+  protected override async handleRequest({ context }: ThrottlerRequest): Promise<boolean> {
+    const http = context.switchToHttp();
+    const res = http.getResponse<ServerResponse>();
+    try {
+      await this.limiter.check(http.getRequest<IncomingMessage>(), res);
+    } catch (err) {
+      // Refused before the body is read: close, so an unread body is not drained.
+      res.setHeader('Connection', 'close');
+      throw err;
+    }
+    return true;
   }
 }

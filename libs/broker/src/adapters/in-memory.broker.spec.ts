@@ -59,4 +59,54 @@ describe('InMemoryBroker', () => {
     expect(broker.stats().subscriptions).toBe(0);
     await broker.close();
   });
+
+  it('should honour every key for the whole TTL and refuse new keys past maxIdempotencyKeys', async () => {
+    const broker = new InMemoryBroker({
+      historySize: 100,
+      historyTtlMs: 60_000,
+      maxIdempotencyKeys: 3,
+    });
+    const key = (k: string) => ({ scope: { namespace: 'sub' as const, owner: 'u' }, key: k });
+    const first = [];
+    for (const k of ['a', 'b', 'c']) {
+      first.push(await broker.publish([ev('i', 1)], { idempotencyKey: key(k), fingerprint: k }));
+    }
+    const refused = await broker
+      .publish([ev('i', 2)], { idempotencyKey: key('d'), fingerprint: 'd' })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(refused).toMatchObject({ code: 'idempotency-capacity' });
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(59_000);
+    // Nothing was published by the refused call, and the first key is still honoured.
+    expect(broker.nowCursor()).toBe(first[2].ids[0]);
+    const again = await broker.publish([ev('i', 1)], {
+      idempotencyKey: key('a'),
+      fingerprint: 'a',
+    });
+    expect(again).toEqual({ ids: first[0].ids, duplicate: true });
+    // Publishes without a key are not limited.
+    expect((await broker.publish([ev('i', 3)])).duplicate).toBe(false);
+    await broker.close();
+  });
+
+  it('should purge expired keys so that the bound counts only live keys', async () => {
+    const broker = new InMemoryBroker({
+      historySize: 100,
+      historyTtlMs: 300,
+      maxIdempotencyKeys: 2,
+    });
+    const key = (k: string) => ({ scope: { namespace: 'sub' as const, owner: 'u' }, key: k });
+    await broker.publish([ev('p', 1)], { idempotencyKey: key('a'), fingerprint: 'a' });
+    await broker.publish([ev('p', 2)], { idempotencyKey: key('b'), fingerprint: 'b' });
+    await expect(
+      broker.publish([ev('p', 3)], { idempotencyKey: key('c'), fingerprint: 'c' }),
+    ).rejects.toMatchObject({ code: 'idempotency-capacity' });
+    await new Promise((r) => setTimeout(r, 400));
+    const c = await broker.publish([ev('p', 3)], { idempotencyKey: key('c'), fingerprint: 'c' });
+    const d = await broker.publish([ev('p', 4)], { idempotencyKey: key('d'), fingerprint: 'd' });
+    expect([c.duplicate, d.duplicate]).toEqual([false, false]);
+    await broker.close();
+  });
 });

@@ -8,6 +8,7 @@ import {
   type SubscribeOptions,
 } from '../broker.port';
 import { BrokerError, BrokerErrorCode } from '../broker.errors';
+import { idempotencyRecordName } from '../idempotency.key';
 import type {
   BrokerEvent,
   BrokerMessage,
@@ -23,7 +24,11 @@ export interface InMemoryBrokerOptions {
   readonly historySize: number;
   /** Maximum age of retained events, and lifetime of idempotency keys, in ms. */
   readonly historyTtlMs: number;
-  /** Maximum idempotency keys remembered (oldest dropped first). Default 100 000. */
+  /**
+   * Most live idempotency keys remembered (IDEMPOTENCY_MAX_KEYS, default
+   * {@link DEFAULT_MAX_IDEMPOTENCY_KEYS}). A key is never forgotten before its TTL: when this
+   * many are live, a publish with a new key is refused (`idempotency-capacity`).
+   */
   readonly maxIdempotencyKeys?: number;
 }
 
@@ -120,6 +125,9 @@ interface IdempotencyRecord {
   readonly expiresAt: number;
 }
 
+/** Default bound on live idempotency keys of the in-memory broker. */
+export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 100_000;
+
 const CURSOR = /^m\.([a-z0-9]{1,16})\.([0-9]{1,16})$/;
 
 /**
@@ -151,7 +159,10 @@ export class InMemoryBroker extends Broker {
 
   publish(events: readonly PublishRequest[], options: PublishOptions = {}): Promise<PublishResult> {
     const now = Date.now();
-    const key = options.idempotencyKey;
+    const key =
+      options.idempotencyKey === undefined
+        ? undefined
+        : idempotencyRecordName(options.idempotencyKey);
     if (key !== undefined) {
       const seen = this.idempotency.get(key);
       if (seen && seen.expiresAt > now) {
@@ -165,6 +176,8 @@ export class InMemoryBroker extends Broker {
         }
         return Promise.resolve({ ids: seen.ids, duplicate: true });
       }
+      const full = this.refuseNewKey(now);
+      if (full !== undefined) return Promise.reject(full);
     }
     const stored: StoredEvent[] = [];
     for (const e of events) {
@@ -303,20 +316,40 @@ export class InMemoryBroker extends Broker {
     return [...found];
   }
 
+  /**
+   * Purges expired keys, then refuses a new one when {@link InMemoryBrokerOptions.maxIdempotencyKeys}
+   * are live: a key is honoured for its whole TTL or not taken at all, never dropped early.
+   */
+  private refuseNewKey(now: number): BrokerError | undefined {
+    this.purgeExpiredKeys(now);
+    const max = this.options.maxIdempotencyKeys ?? DEFAULT_MAX_IDEMPOTENCY_KEYS;
+    if (this.idempotency.size < max) return undefined;
+    const oldest = this.idempotency.values().next();
+    const retryAfterMs = oldest.done ? 1000 : Math.max(1, oldest.value.expiresAt - now);
+    return new BrokerError(
+      BrokerErrorCode.IdempotencyCapacity,
+      `too many live Idempotency-Keys (${max}, IDEMPOTENCY_MAX_KEYS); publish without one or retry later`,
+      { retryAfterMs },
+    );
+  }
+
   private remember(
     key: string,
     ids: readonly string[],
     fingerprint: string | undefined,
     now: number,
   ) {
-    const max = this.options.maxIdempotencyKeys ?? 100_000;
-    if (this.idempotency.size >= max) {
-      const oldest = this.idempotency.keys().next();
-      if (!oldest.done) this.idempotency.delete(oldest.value);
-    }
-    // Re-inserted at the end, so insertion order stays expiry order (the sweep relies on it).
+    // Re-inserted at the end, so insertion order stays expiry order (the purge relies on it).
     this.idempotency.delete(key);
     this.idempotency.set(key, { ids, fingerprint, expiresAt: now + this.options.historyTtlMs });
+  }
+
+  /** Drops expired keys from the front (every key has the same TTL: insertion is expiry order). */
+  private purgeExpiredKeys(now: number): void {
+    for (const [key, record] of this.idempotency) {
+      if (record.expiresAt > now) break;
+      this.idempotency.delete(key);
+    }
   }
 
   private sweep(): void {
@@ -329,9 +362,6 @@ export class InMemoryBroker extends Broker {
         this.histories.delete(topic);
       }
     }
-    for (const [key, record] of this.idempotency) {
-      if (record.expiresAt > now) break; // insertion order is expiry order
-      this.idempotency.delete(key);
-    }
+    this.purgeExpiredKeys(now);
   }
 }

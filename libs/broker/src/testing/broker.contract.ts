@@ -1,7 +1,14 @@
 import { firstValueFrom, take, toArray, type Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTopicFilter } from '@herald/topics';
-import type { Broker, BrokerEvent, BrokerMessage, PublishRequest } from '@herald/broker';
+import type {
+  Broker,
+  BrokerEvent,
+  BrokerMessage,
+  IdempotencyKey,
+  IdempotencyNamespace,
+  PublishRequest,
+} from '@herald/broker';
 
 /** Options every adapter under test is built with. */
 export interface ContractBrokerOptions {
@@ -17,6 +24,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ev(topic: string, n: number | string, type = 'message'): PublishRequest {
   return { topic, type, data: JSON.stringify({ n }) };
+}
+
+function idem(namespace: IdempotencyNamespace, owner: string, key: string): IdempotencyKey {
+  return { scope: { namespace, owner }, key };
 }
 
 /** Collects messages from an Observable until stopped. */
@@ -252,15 +263,46 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
     it('should return the first ids and deliver nothing for a repeated idempotency key', async () => {
       const broker = await make();
       const c = await live(broker, ['i']);
-      const first = await broker.publish([ev('i', 1)], { idempotencyKey: 'k1', fingerprint: 'f' });
-      const again = await broker.publish([ev('i', 1)], { idempotencyKey: 'k1', fingerprint: 'f' });
+      const k1 = idem('sub', 'u', 'k1');
+      const first = await broker.publish([ev('i', 1)], { idempotencyKey: k1, fingerprint: 'f' });
+      const again = await broker.publish([ev('i', 1)], { idempotencyKey: k1, fingerprint: 'f' });
       expect(again).toEqual({ ids: first.ids, duplicate: true });
       await c.waitFor(1);
       await sleep(100);
       expect(c.events).toHaveLength(1);
       await expect(
-        broker.publish([ev('i', 2)], { idempotencyKey: 'k1', fingerprint: 'other' }),
+        broker.publish([ev('i', 2)], { idempotencyKey: k1, fingerprint: 'other' }),
       ).rejects.toMatchObject({ code: 'idempotency-conflict' });
+    });
+
+    it('should keep idempotency scopes apart even when their concatenations are equal', async () => {
+      const broker = await make();
+      const pairs: [IdempotencyKey, IdempotencyKey][] = [
+        [idem('sub', 'acme', 'user:order-42'), idem('sub', 'acme:user', 'order-42')],
+        [idem('sub', 'ingest', 'entry:1-0'), idem('ingest-entry', 'ingest', '1-0')],
+        [idem('ingest', 's', 'k'), idem('ingest-entry', 's', 'k')],
+        [idem('ip', '127.0.0.1', 'k'), idem('sub', '127.0.0.1', 'k')],
+        [idem('sub', '', '1:a:k'), idem('sub', '1:a', 'k')],
+      ];
+      for (const [i, [a, b]] of pairs.entries()) {
+        const one = await broker.publish([ev('scope', i)], { idempotencyKey: a, fingerprint: 'a' });
+        const two = await broker.publish([ev('scope', -i)], {
+          idempotencyKey: b,
+          fingerprint: 'b',
+        });
+        expect(one.duplicate || two.duplicate).toBe(false);
+        expect(two.ids).not.toEqual(one.ids);
+      }
+    });
+
+    it('should accept an idempotency key again as a new publish once the TTL has passed', async () => {
+      const broker = await make({ historyTtlMs: 1000 });
+      const key = idem('sub', 'u', 'again');
+      const first = await broker.publish([ev('exp', 1)], { idempotencyKey: key, fingerprint: 'f' });
+      await sleep(1300);
+      const later = await broker.publish([ev('exp', 2)], { idempotencyKey: key, fingerprint: 'g' });
+      expect(later.duplicate).toBe(false);
+      expect(later.ids).not.toEqual(first.ids);
     });
 
     it('should free the subscription when the subscriber unsubscribes', async () => {

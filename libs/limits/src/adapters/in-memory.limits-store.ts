@@ -15,9 +15,9 @@ export class InMemoryLimitsStore extends LimitsStore {
     this.sweeper.unref();
   }
 
-  take(key: string, ratePerS: number, burst: number): Promise<BucketTake> {
+  take(key: string, ratePerS: number, burst: number, cost = 1): Promise<BucketTake> {
     const now = this.now();
-    const { state, take } = takeToken(this.buckets.get(key), now, ratePerS, burst);
+    const { state, take } = takeToken(this.buckets.get(key), now, ratePerS, burst, cost);
     this.buckets.set(key, { ...state, fullAt: now + take.fullInMs });
     return Promise.resolve(take);
   }

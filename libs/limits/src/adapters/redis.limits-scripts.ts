@@ -5,12 +5,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Token bucket. KEYS[1] bucket hash; ARGV: rate per ms, burst.
- * Returns {allowed 0|1, tokens left (string), ms until one token, ms until full}.
+ * Token bucket. KEYS[1] bucket hash; ARGV: rate per ms, burst, cost (tokens to take, all or
+ * none; 0 checks that one is left without taking it).
+ * Returns {allowed 0|1, tokens left (string), ms until `cost` tokens, ms until full}.
  */
 export const TAKE_TOKEN = `${NOW}
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3]) or 1
+local need = math.max(cost, 1)
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(b[1])
 local at = tonumber(b[2])
@@ -20,15 +23,15 @@ elseif now > at then
   tokens = math.min(burst, tokens + (now - at) * rate)
 end
 local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= need then
+  tokens = tokens - cost
   allowed = 1
 end
 local full = math.ceil((burst - tokens) / rate)
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', now)
 redis.call('PEXPIRE', KEYS[1], full + 1000)
 local wait = 0
-if allowed == 0 then wait = math.ceil((1 - tokens) / rate) end
+if allowed == 0 then wait = math.ceil((need - tokens) / rate) end
 return {allowed, string.format('%.6f', tokens), wait, full}
 `;
 

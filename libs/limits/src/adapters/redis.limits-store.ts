@@ -17,6 +17,7 @@ interface LimitsCommands {
     key: string,
     ratePerMs: number,
     burst: number,
+    cost: number,
   ): Promise<[number, string, number, number]>;
   heraldAcquireLease(numKeys: number, ...args: (string | number)[]): Promise<number>;
   heraldRefreshLeases(key: string, ...args: (string | number)[]): Promise<number>;
@@ -51,11 +52,12 @@ export class RedisLimitsStore extends LimitsStore {
     this.commands = this.redis as unknown as LimitsCommands;
   }
 
-  async take(key: string, ratePerS: number, burst: number): Promise<BucketTake> {
+  async take(key: string, ratePerS: number, burst: number, cost = 1): Promise<BucketTake> {
     const [allowed, tokens, wait, full] = await this.commands.heraldTakeToken(
       this.key(`bucket:${key}`),
       ratePerS / 1000,
       burst,
+      cost,
     );
     return {
       allowed: allowed === 1,

@@ -210,7 +210,8 @@ export class RedisBroker extends Broker {
       k.epoch,
       k.topics,
       k.forgotten,
-      k.idempotency(key ?? ''),
+      // Unused by the script without a key; any name in the same slot will do.
+      key === undefined ? `${k.seq}:no-idem` : k.idempotency(key),
       ...events.map((e) => k.stream(e.topic)),
     ];
     const args: string[] = [

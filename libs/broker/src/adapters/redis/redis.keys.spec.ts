@@ -5,7 +5,26 @@ describe('RedisKeys', () => {
   it('should put every key and the channel under one hash tag when built with a prefix', () => {
     const k = new RedisKeys('p:');
     const names = [k.seq, k.last, k.epoch, k.topics, k.forgotten, k.channel, k.stream('a/b')];
-    for (const n of [...names, k.idempotency('x')]) expect(n.startsWith('p:{events}:')).toBe(true);
+    for (const n of [
+      ...names,
+      k.idempotency({ scope: { namespace: 'sub', owner: 'u' }, key: 'x' }),
+    ])
+      expect(n.startsWith('p:{events}:')).toBe(true);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('should give distinct idempotency records to scopes whose plain concatenation collides', () => {
+    const k = new RedisKeys('p:');
+    const names = [
+      k.idempotency({ scope: { namespace: 'sub', owner: 'acme' }, key: 'user:order-42' }),
+      k.idempotency({ scope: { namespace: 'sub', owner: 'acme:user' }, key: 'order-42' }),
+      k.idempotency({ scope: { namespace: 'ip', owner: 'acme:user' }, key: 'order-42' }),
+      k.idempotency({ scope: { namespace: 'sub', owner: 'ingest' }, key: 'entry:1-0' }),
+      k.idempotency({ scope: { namespace: 'ingest-entry', owner: 'herald:ingest' }, key: '1-0' }),
+      k.idempotency({ scope: { namespace: 'ingest', owner: 'herald:ingest' }, key: '1-0' }),
+      k.idempotency({ scope: { namespace: 'sub', owner: '' }, key: '3:x:k' }),
+      k.idempotency({ scope: { namespace: 'sub', owner: '3:x' }, key: 'k' }),
+    ];
     expect(new Set(names).size).toBe(names.length);
   });
 

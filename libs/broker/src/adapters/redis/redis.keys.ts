@@ -1,3 +1,5 @@
+import { idempotencyRecordName, type IdempotencyKey } from '../../idempotency.key';
+
 /** Default prefix of every key and channel Herald writes (REDIS_KEY_PREFIX). */
 export const DEFAULT_REDIS_KEY_PREFIX = 'herald:';
 
@@ -41,9 +43,12 @@ export class RedisKeys {
   stream(topic: string): string {
     return `${this.base}t:${topic}`;
   }
-  /** One idempotency record. */
-  idempotency(key: string): string {
-    return `${this.base}idem:${key}`;
+  /**
+   * One idempotency record: `idem:<namespace>:<owner length>:<owner>:<key>`, so keys of two
+   * scopes never share a record (see {@link idempotencyRecordName}).
+   */
+  idempotency(key: IdempotencyKey): string {
+    return `${this.base}idem:${idempotencyRecordName(key)}`;
   }
 }
 
