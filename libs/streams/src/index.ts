@@ -10,6 +10,7 @@ export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connecti
 export { HEARTBEAT_FRAME, frameEvent, frameRetry, isValidEventId, jitter } from './sse.frame';
 export { frameOf } from './frame.cache';
 export { acceptsEventStream, respondShed } from './shed.responder';
+export { clientGone } from './client.presence';
 export type { ShedReason } from './shed.responder';
 export {
   SubscriptionErrorCode,

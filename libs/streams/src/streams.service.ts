@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
+import { clientGone } from './client.presence';
 import { ConnectionRegistry } from './connection.registry';
 import { acceptsGzip } from './content-encoding';
 import { respondShed, type ShedReason } from './shed.responder';
@@ -75,7 +76,8 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   /**
    * Opens a stream on `res`: headers and `retry:` at once, then replay (if a cursor was given)
    * and live events. Sheds the request instead while draining.
-   * @returns the connection, or `undefined` when the request was shed.
+   * @returns the connection, or `undefined` when the request was shed or its client has gone
+   *   (nothing is registered or subscribed then).
    */
   open(
     req: IncomingMessage,
@@ -83,6 +85,9 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     request: SubscriptionRequest,
     client: StreamClient,
   ): SseConnection | undefined {
+    // The caller may have awaited (auth, admission): a response already closed would never
+    // close the stream, which would then hold its slot and subscription forever.
+    if (clientGone(req, res)) return undefined;
     if (this.draining) {
       this.shed(req, res, 'draining', request.cursor);
       return undefined;
