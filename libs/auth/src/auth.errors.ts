@@ -53,3 +53,15 @@ export class AuthError extends Error {
     }
   }
 }
+
+/**
+ * The revocation store could not answer. Herald fails closed: nothing opens or publishes
+ * unchecked. It is a transient refusal: `503` with `Retry-After`, or `200` + `herald.shed` to an
+ * event-stream client (a non-200 would stop a browser EventSource for good).
+ */
+export class RevocationUnavailableError extends Error {
+  constructor(message = 'revocation store unavailable; retry later') {
+    super(message);
+    this.name = 'RevocationUnavailableError';
+  }
+}

@@ -13,6 +13,7 @@ export { acceptsEventStream, respondShed } from './shed.responder';
 export { clientGone } from './client.presence';
 export type { ShedReason } from './shed.responder';
 export {
+  NO_CURSOR,
   SubscriptionErrorCode,
   SubscriptionRequestError,
   parseSubscription,

@@ -20,6 +20,7 @@ import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import {
+  NO_CURSOR,
   parseSubscription,
   type RawSubscription,
   type SubscriptionRequest,
@@ -199,6 +200,8 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   /**
    * Refuses a stream for now per SHED_MODE, with a retry hint jittered over RETRY_MS above
    * `max(RETRY_MS, minRetryMs)`. Every shed goes through here (it is what telemetry counts).
+   * The `herald.shed` id is the client's own `cursor`, or {@link NO_CURSOR} for a client that
+   * had none: never a position of the broker's, which may not be one it can honour yet.
    */
   shed(
     req: IncomingMessage,
@@ -209,14 +212,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   ): void {
     this.observer.shed(reason);
     const retryAfterMs = jitter(Math.max(this.options.retryMs, minRetryMs), this.options.retryMs);
-    respondShed(
-      req,
-      res,
-      this.options.shedMode,
-      reason,
-      retryAfterMs,
-      cursor ?? this.broker.nowCursor(),
-    );
+    respondShed(req, res, this.options.shedMode, reason, retryAfterMs, cursor ?? NO_CURSOR);
   }
 
   /**

@@ -1,5 +1,6 @@
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { RevocationUnavailableError } from '../auth.errors';
 import { RevocationList } from '../revocation.list';
 
 /** Options of {@link RedisRevocationList}. */
@@ -19,7 +20,8 @@ return 1`;
 
 /**
  * {@link RevocationList} shared by every instance through Redis. Revocations do not expire (a
- * token may live long). When Redis cannot answer, the check fails closed with a 503.
+ * token may live long). When Redis cannot answer, the check fails closed
+ * ({@link RevocationUnavailableError}: a transient refusal).
  */
 export class RedisRevocationList extends RevocationList {
   private readonly logger = new Logger(RedisRevocationList.name);
@@ -56,7 +58,7 @@ export class RedisRevocationList extends RevocationList {
       return await op();
     } catch (err) {
       this.logger.warn(`revocation store unavailable: ${(err as Error).message}`);
-      throw new ServiceUnavailableException('revocation store unavailable; retry later');
+      throw new RevocationUnavailableError();
     }
   }
 }
