@@ -109,6 +109,15 @@ describe('The revocation check with Redis away', () => {
     const refusedPublish = await publish(gw.url, { topic: 'outage/a', data: { n: 0 } });
     expect(refusedPublish.status).toBe(503);
     expect(refusedPublish.headers.get('retry-after')).not.toBeNull();
+    const refusedRevoke = await fetch(`${gw.url}/admin/revocations`, {
+      method: 'POST',
+      headers: { ...bearer(admin), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sub: 'someone' }),
+    });
+    expect(refusedRevoke.status).toBe(503);
+    expect(await refusedRevoke.json()).toMatchObject({
+      message: expect.stringMatching(/revocation/),
+    });
 
     // EventSource clients with a cursor (on both instances), without one, and a revoked one.
     const cursor = ids[0];

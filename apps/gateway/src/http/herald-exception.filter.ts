@@ -95,6 +95,9 @@ export class HeraldExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof RevocationUnavailableError) {
+      return { body: errorBody(503, exception.message), headers: { 'Retry-After': '1' } };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -118,9 +121,6 @@ export class HeraldExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof SubscriptionRequestError) {
       return { body: errorBody(400, exception.message), headers: {} };
-    }
-    if (exception instanceof RevocationUnavailableError) {
-      return { body: errorBody(503, exception.message), headers: { 'Retry-After': '1' } };
     }
     if (exception instanceof BrokerError) {
       const status = BROKER_STATUS[exception.code];
