@@ -29,6 +29,8 @@ export class RedisRevocationList extends RevocationList {
 
   constructor(private readonly options: RedisRevocationListOptions) {
     super();
+    // Its commands (GET, and a SET of the later time) are idempotent: a resend after a
+    // reconnect is harmless, so a check in flight at a blip may still succeed.
     this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
     this.redis.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
   }
