@@ -99,6 +99,16 @@ describe('The revocation check with Redis away', () => {
     const cold = await startTestGateway(env());
     late.push(cold);
 
+    // SHED_MODE=status: even an event-stream client gets the real status.
+    const strict = await startTestGateway({ ...env(), SHED_MODE: 'status' });
+    late.push(strict);
+    const strictStream = await fetch(`${strict.url}/events?topic=outage/a`, {
+      headers: { Accept: 'text/event-stream', ...bearer(token) },
+    });
+    expect(strictStream.status).toBe(503);
+    expect(Number(strictStream.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await strictStream.body?.cancel();
+
     // Not an event stream: a real 503 with Retry-After, JSON naming the problem.
     const plain = await fetch(`${gw.url}/events?topic=outage/a`, {
       headers: { Accept: 'application/json', ...bearer(token) },
