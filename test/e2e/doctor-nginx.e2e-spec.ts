@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,37 @@ if (!available) {
 const BUFFERED = 6470;
 const SHORT_TIMEOUT = 6471;
 const GOOD = 6472;
+const GOOD_TLS = 6473;
+
+/** A self-signed certificate for 127.0.0.1 / localhost (30 days: no expiry warning). */
+function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '30',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
 
 /** The `location / { ... }` block of the shipped deploy/nginx/herald.conf, as is. */
 function shippedLocation(): string {
@@ -35,13 +66,14 @@ interface Report {
   findings: { id: string; severity: string; title: string }[];
 }
 
-async function doctor(port: number, idleMs: number) {
+async function doctor(port: number, idleMs: number, tlsCa?: string) {
   const run = await runCli([
     'doctor',
-    `http://127.0.0.1:${port}`,
+    `${tlsCa === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     '--idle-ms',
     String(idleMs),
     '--json',
+    ...(tlsCa === undefined ? [] : ['--ca', tlsCa]),
   ]);
   const report = JSON.parse(run.stdout) as Report;
   return {
@@ -58,17 +90,21 @@ describe.skipIf(!available)('herald doctor through a real nginx', () => {
   let quiet: Gateway;
   let nginx: ChildProcess | undefined;
   let dir: string;
+  let cert: string;
 
   beforeAll(async () => {
     // Heartbeats every ~50 ms (fill a 1 KiB buffer in seconds), every ~150 ms, and every 5 s.
     [quietest, fast, quiet] = await Promise.all([
       startTestGateway({ HEARTBEAT_MS: '100' }),
-      startTestGateway({ HEARTBEAT_MS: '300' }),
+      // Trusts the local nginx, so it sees X-Forwarded-Proto: https and sends HSTS.
+      startTestGateway({ HEARTBEAT_MS: '300', TRUST_PROXY: 'loopback' }),
       startTestGateway({ HEARTBEAT_MS: '5000' }),
     ]);
     const upstream = (g: Gateway) => new URL(g.url).host;
     dir = mkdtempSync(join(tmpdir(), 'herald-nginx-'));
     mkdirSync(join(dir, 'logs'));
+    const tls = makeCertificate(dir);
+    cert = tls.cert;
     const conf = `
 worker_processes 1;
 error_log ${dir}/logs/error.log warn;
@@ -113,6 +149,13 @@ http {
     listen 127.0.0.1:${GOOD};
     ${shippedLocation()}
   }
+  # The same over TLS with HTTP/2 (nginx 1.22 spells it on the listen line, not \`http2 on;\`).
+  server {
+    listen 127.0.0.1:${GOOD_TLS} ssl http2;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    ${shippedLocation()}
+  }
 }
 `;
     writeFileSync(join(dir, 'nginx.conf'), conf);
@@ -144,10 +187,11 @@ http {
   });
 
   it('should report buffering, an idle cut, and nothing wrong with the shipped config', async () => {
-    const [buffered, cut, good] = await Promise.all([
+    const [buffered, cut, good, goodTls] = await Promise.all([
       doctor(BUFFERED, 8000),
       doctor(SHORT_TIMEOUT, 4500),
       doctor(GOOD, 2500),
+      doctor(GOOD_TLS, 2500, cert),
     ]);
 
     // Held headers and first bytes, then heartbeats released together.
@@ -176,5 +220,17 @@ http {
     });
     expect(good.errors).toEqual([]);
     expect(good.code).toBe(0);
+
+    // Over TLS: certificate (trusted with --ca), HTTP/2 offered by ALPN, HSTS from Herald.
+    expect(goodTls.severity).toMatchObject({
+      'first-bytes': 'ok',
+      heartbeats: 'ok',
+      'idle-cut': 'ok',
+      tls: 'ok',
+      http2: 'ok',
+      hsts: 'ok',
+    });
+    expect(goodTls.report.findings.filter((f) => f.severity !== 'ok')).toEqual([]);
+    expect(goodTls.code).toBe(0);
   });
 });

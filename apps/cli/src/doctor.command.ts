@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliContext } from './cli.context';
 import { UsageError, type Output } from './cli.output';
@@ -22,6 +23,7 @@ Options:
   --token <jwt>      token that may subscribe to it (default: HERALD_TOKEN)
   --origin <origin>  check CORS as a page on this origin would (e.g. https://app.example.com)
   --idle-ms <n>      how long to watch the idle stream (default 35000: above 2 x HEARTBEAT_MS)
+  --ca <pem>         also trust this CA certificate (a private CA, a test certificate)
   --insecure         do not verify the TLS certificate of the stream request
   --json             print {"url","findings","measurements"} as JSON
   -h, --help         this help
@@ -89,6 +91,7 @@ export const doctorCommand: CliCommand = {
         token: { type: 'string' },
         origin: { type: 'string' },
         'idle-ms': { type: 'string', default: '35000' },
+        ca: { type: 'string' },
         insecure: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -101,15 +104,24 @@ export const doctorCommand: CliCommand = {
       throw new UsageError(`--origin: "${origin}" must be an origin like https://app.example.com`);
     }
     const token = values.token ?? ctx.env.token;
+    let ca: Buffer | undefined;
+    if (values.ca !== undefined) {
+      try {
+        ca = readFileSync(values.ca);
+      } catch (err) {
+        throw new UsageError(`--ca: cannot read ${values.ca} (${(err as Error).message})`);
+      }
+    }
     ctx.err.progress(`connecting to ${url.origin} ...`);
     const [tls, stream, preflight] = await Promise.all([
-      url.protocol === 'https:' ? probeTls(url) : Promise.resolve(undefined),
+      url.protocol === 'https:' ? probeTls(url, ca) : Promise.resolve(undefined),
       probeStream({
         url,
         token,
         origin,
         idleMs,
         insecure: values.insecure,
+        ca,
         signal: ctx.signal,
         onProgress: (elapsed, o) =>
           ctx.err.progress(
@@ -119,7 +131,7 @@ export const doctorCommand: CliCommand = {
       }),
       origin === undefined
         ? Promise.resolve(undefined)
-        : probePreflight(url, origin, values.insecure),
+        : probePreflight(url, origin, values.insecure, ca),
     ]);
     ctx.err.clearProgress();
     const result: ProbeResult = { url: url.href, idleMs, origin, tls, stream, preflight };

@@ -15,6 +15,8 @@ export interface ProbeOptions {
   readonly idleMs: number;
   /** Accept certificates that do not verify. */
   readonly insecure: boolean;
+  /** Extra trusted CA certificates (PEM), e.g. a private CA. */
+  readonly ca?: Buffer;
   /** Called about every 250 ms while the stream is open. */
   readonly onProgress?: (elapsedMs: number, observation: StreamObservation) => void;
   readonly signal?: AbortSignal;
@@ -84,7 +86,7 @@ export interface ProbeResult {
 }
 
 /** Connects to the TLS endpoint offering h2 first, as a browser does, and reports the handshake. */
-export function probeTls(url: URL, timeoutMs = 5000): Promise<TlsObservation> {
+export function probeTls(url: URL, ca?: Buffer, timeoutMs = 5000): Promise<TlsObservation> {
   return new Promise((done) => {
     const socket = tlsConnect({
       host: url.hostname,
@@ -92,6 +94,7 @@ export function probeTls(url: URL, timeoutMs = 5000): Promise<TlsObservation> {
       servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
       ALPNProtocols: ['h2', 'http/1.1'],
       rejectUnauthorized: false,
+      ...(ca === undefined ? {} : { ca }),
       timeout: timeoutMs,
     });
     const finish = (o: TlsObservation) => {
@@ -163,6 +166,7 @@ export function probeStream(options: ProbeOptions): Promise<StreamObservation> {
       method: 'GET',
       headers,
       rejectUnauthorized: !options.insecure,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
     });
     options.signal?.addEventListener('abort', finish, { once: true });
     req.once('socket', (socket) => {
@@ -249,12 +253,14 @@ export function probePreflight(
   url: URL,
   origin: string,
   insecure: boolean,
+  ca?: Buffer,
 ): Promise<PreflightObservation> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((done) => {
     const req = request(url, {
       method: 'OPTIONS',
       rejectUnauthorized: !insecure,
+      ...(ca === undefined ? {} : { ca }),
       timeout: 5000,
       headers: {
         Origin: origin,
