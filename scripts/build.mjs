@@ -102,7 +102,8 @@ process.stdout.write(`build: dist -> .dist/${id}\n`);
 
 // Keep the new build and the one it replaced; drop finished older ones, and unfinished ones
 // (no BUILD_ID) older than an hour (a build that crashed).
-const keep = new Set([id, current === undefined ? '' : current.replace(/^\.dist[\\/]/, '')]);
+// `dev` is `npm run start:dev`'s own output.
+const keep = new Set(['dev', id, current === undefined ? '' : current.replace(/^\.dist[\\/]/, '')]);
 for (const name of readdirSync(builds)) {
   if (keep.has(name)) continue;
   const dir = join(builds, name);
