@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_ENV } from '../support/gateway';
 import { waitFor } from '../support/wait';
@@ -77,5 +78,23 @@ describe('npm start', () => {
     expect(realpathSync(resolve(ROOT, 'dist'))).toBe(build);
     expect(statSync(MAIN).mtimeMs).toBe(builtAt);
     expect(a.output() + b.output()).not.toMatch(/build: |tsc -p/);
+  });
+
+  it('should say how to build when there is no build, instead of a module error', () => {
+    // The start script in a checkout without dist/ (a copy of it, so the real build stays).
+    const checkout = mkdtempSync(join(tmpdir(), 'herald-nobuild-'));
+    try {
+      mkdirSync(join(checkout, 'scripts'));
+      copyFileSync(resolve(ROOT, 'scripts/start.mjs'), join(checkout, 'scripts/start.mjs'));
+      const run = spawnSync(process.execPath, [join(checkout, 'scripts/start.mjs')], {
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('no build found');
+      expect(run.stderr).toContain('npm run build');
+      expect(run.stderr).not.toMatch(/Cannot find module/);
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
   });
 });
