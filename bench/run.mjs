@@ -59,6 +59,7 @@ const HERALD_ENV = {
   HOST: '127.0.0.1',
   NODE_ENV: 'development',
   LOG_LEVEL: 'warn',
+  LOG_FORMAT: 'json', // as in production: pretty-printing would cost CPU the bench measures
   JWT_SECRET,
   HEARTBEAT_MS: '60000',
   HISTORY_SIZE: '10000',

@@ -104,7 +104,8 @@ export const configSchema = z.object({
     'ssn',
   ]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Unset: `json` when NODE_ENV is `production`, else `pretty` (see {@link withDerivedDefaults}). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   METRICS_TOKEN: optionalText,
   INSTANCE_ID: z
     .string()
@@ -119,7 +120,17 @@ export const configSchema = z.object({
 });
 
 /** Herald's validated configuration values. */
-export type HeraldConfigValues = z.output<typeof configSchema>;
+export type HeraldConfigValues = Omit<z.output<typeof configSchema>, 'LOG_FORMAT'> & {
+  readonly LOG_FORMAT: 'json' | 'pretty';
+};
+
+/** Fills the defaults that depend on other keys: LOG_FORMAT is `json` in production, else `pretty`. */
+export function withDerivedDefaults(values: z.output<typeof configSchema>): HeraldConfigValues {
+  return {
+    ...values,
+    LOG_FORMAT: values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty'),
+  };
+}
 
 /** The keys of the schema, in declaration order. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof HeraldConfigValues)[];

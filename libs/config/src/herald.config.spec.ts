@@ -66,6 +66,19 @@ describe('HeraldConfig', () => {
     }
   });
 
+  it('should default LOG_FORMAT to json in production and pretty elsewhere, unless set', () => {
+    const secret = 'x'.repeat(32);
+    expect(HeraldConfig.from({}).LOG_FORMAT).toBe('pretty');
+    expect(HeraldConfig.from({ NODE_ENV: 'test' }).LOG_FORMAT).toBe('pretty');
+    expect(HeraldConfig.from({ NODE_ENV: 'production', JWT_SECRET: secret }).LOG_FORMAT).toBe(
+      'json',
+    );
+    expect(
+      HeraldConfig.from({ NODE_ENV: 'production', JWT_SECRET: secret, LOG_FORMAT: 'pretty' }),
+    ).toMatchObject({ LOG_FORMAT: 'pretty' });
+    expect(HeraldConfig.from({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+  });
+
   it('should treat empty strings as unset and parse lists', () => {
     const c = HeraldConfig.from({
       PORT: '',

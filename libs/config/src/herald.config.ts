@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseTopicFilter } from '@herald/topics';
-import { configSchema, type HeraldConfigValues } from './config.schema';
+import { configSchema, withDerivedDefaults, type HeraldConfigValues } from './config.schema';
 
 /** Thrown at boot when the environment is invalid; the message names every bad variable. */
 export class ConfigValidationError extends Error {
@@ -41,9 +41,10 @@ export class HeraldConfig {
         parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       );
     }
-    const problems = crossFieldProblems(parsed.data);
+    const values = withDerivedDefaults(parsed.data);
+    const problems = crossFieldProblems(values);
     if (problems.length > 0) throw new ConfigValidationError(problems);
-    return new HeraldConfig(parsed.data);
+    return new HeraldConfig(values);
   }
 
   /** Validates the process environment (the only place Herald reads it). */
