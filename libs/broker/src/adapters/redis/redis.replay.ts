@@ -21,6 +21,21 @@ export const REPLAY_PAGE_BUDGET = 256;
 /** Events per topic page: at most this, at least {@link MIN_TOPIC_PAGE}. */
 export const MAX_TOPIC_PAGE = 64;
 const MIN_TOPIC_PAGE = 2;
+/** Target size of one topic page: the next page's count follows the previous page's sizes. */
+const PAGE_BYTES = 256 * 1024;
+/**
+ * Pages read recently stay shareable this long, within {@link RECENT_PAGES_BYTES}: resumes of one
+ * cursor walk the same page boundaries at their own pace, so they share the event objects (and
+ * frames) instead of each reading its own copy.
+ */
+const RECENT_PAGE_MS = 2000;
+const RECENT_PAGES_BYTES = 16 * 1024 * 1024;
+
+interface RecentPage {
+  readonly page: TopicPage;
+  readonly bytes: number;
+  readonly at: number;
+}
 
 /** The key space's head as one resume saw it, after its subscription went live. */
 export interface ReplaySnapshot {
@@ -54,6 +69,9 @@ export interface ReplayTarget {
 export class RedisReplayReader {
   private readonly inflightPages = new Map<string, Promise<TopicPage>>();
   private readonly inflightScans = new Map<string, Promise<string[] | undefined>>();
+  /** Completed pages by key, oldest first (insertion order). */
+  private readonly recent = new Map<string, RecentPage>();
+  private recentBytes = 0;
 
   constructor(
     private readonly cmd: Redis,
@@ -118,14 +136,38 @@ export class RedisReplayReader {
     first: boolean,
   ): Promise<TopicPage> {
     const key = `${topic}\u0000${from}\u0000${count}\u0000${atSeq}\u0000${first ? 1 : 0}`;
+    const now = Date.now();
+    this.forgetRecent(now);
+    const done = this.recent.get(key);
+    if (done !== undefined) return Promise.resolve(done.page);
     let read = this.inflightPages.get(key);
     if (!read) {
-      read = this.readPage(topic, from, count, epoch, first).finally(() =>
-        this.inflightPages.delete(key),
-      );
+      read = this.readPage(topic, from, count, epoch, first)
+        .then((page) => {
+          this.remember(key, page);
+          return page;
+        })
+        .finally(() => this.inflightPages.delete(key));
       this.inflightPages.set(key, read);
     }
     return read;
+  }
+
+  private remember(key: string, page: TopicPage): void {
+    let bytes = 0;
+    for (const e of page.events) bytes += e.data.length;
+    if (bytes > RECENT_PAGES_BYTES) return;
+    this.recent.set(key, { page, bytes, at: Date.now() });
+    this.recentBytes += bytes;
+    this.forgetRecent(Date.now());
+  }
+
+  private forgetRecent(now: number): void {
+    for (const [key, entry] of this.recent) {
+      if (this.recentBytes <= RECENT_PAGES_BYTES && now - entry.at < RECENT_PAGE_MS) break;
+      this.recent.delete(key);
+      this.recentBytes -= entry.bytes;
+    }
   }
 
   /**
@@ -142,11 +184,12 @@ export class RedisReplayReader {
     epoch: string,
   ): Promise<'done' | 'expired' | 'closed'> {
     if (topics.length === 0 || pos.seq >= at.seq) return 'done';
-    const count = Math.max(
+    const most = Math.max(
       MIN_TOPIC_PAGE,
       Math.min(MAX_TOPIC_PAGE, Math.floor(REPLAY_PAGE_BUDGET / topics.length)),
     );
     const heads = topics.map((topic) => ({
+      count: Math.min(most, 8),
       topic,
       from: streamId(pos.ms, pos.seq),
       events: [] as readonly SeqEvent[],
@@ -159,7 +202,7 @@ export class RedisReplayReader {
       const empty = heads.filter((h) => !h.done && h.i >= h.events.length);
       if (empty.length > 0) {
         const pages = await Promise.all(
-          empty.map((h) => this.page(h.topic, h.from, count, epoch, at.seq, h.first)),
+          empty.map((h) => this.page(h.topic, h.from, h.count, epoch, at.seq, h.first)),
         );
         if (target.closed) return 'closed';
         for (let k = 0; k < empty.length; k++) {
@@ -174,6 +217,12 @@ export class RedisReplayReader {
           if (h.read > this.historySize) return 'expired';
           h.events = page.events.filter((e) => e.seq <= at.seq);
           if (last !== undefined) h.from = streamId(last.ms, last.seq);
+          // The next page's size follows this one's events (the same for every resume walking
+          // this topic from this cursor, so their pages stay shareable).
+          let bytes = 0;
+          for (const e of page.events) bytes += e.data.length;
+          const each = page.events.length > 0 ? Math.max(1, bytes / page.events.length) : 1;
+          h.count = Math.max(MIN_TOPIC_PAGE, Math.min(most, Math.floor(PAGE_BYTES / each)));
           if (!page.full || last === undefined || last.seq >= at.seq) h.done = true;
         }
       }
