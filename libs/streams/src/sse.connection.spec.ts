@@ -38,10 +38,10 @@ afterEach(async () => {
   }
 });
 
-async function rig(historySize = 10_000): Promise<Rig> {
-  const broker = new InMemoryBroker({ historySize, historyTtlMs: 600_000 });
+async function rig(heartbeatMs = 60_000): Promise<Rig> {
+  const broker = new InMemoryBroker({ historySize: 10_000, historyTtlMs: 600_000 });
   const options: StreamsModuleOptions = {
-    heartbeatMs: 60_000,
+    heartbeatMs,
     retryMs: 1000,
     maxBufferedBytes: CAP,
     maxTopicsPerConnection: 8,
@@ -210,6 +210,24 @@ describe('SseConnection', () => {
       expect(peak).toBeLessThanOrEqual(CAP + frame);
     }
     expect(stalled).toHaveLength(4);
+  });
+
+  it('should cut a replay whose socket takes nothing for HEARTBEAT_MS, not one that reads', async () => {
+    const r = await rig(1000);
+    const first = await r.broker.publish([payload(0)]);
+    for (let n = 1; n <= 2000; n += 100) {
+      await r.broker.publish(Array.from({ length: 100 }, (_, i) => payload(n + i)));
+    }
+    await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`);
+    const reading = await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`);
+    reading.socket.resume();
+    await waitUntil(() => r.writes.size === 2);
+    const [cut, kept] = [...r.writes.keys()];
+    await waitUntil(() => cut.closed, 8000);
+    expect(cut.closeReason).toBe('slow-consumer');
+    await waitUntil(() => (reading.text().match(/^id: /gm) ?? []).length === 2000, 20_000);
+    await sleep(2500); // several heartbeat periods after the replay
+    expect(kept.closed).toBe(false);
   });
 });
 

@@ -82,6 +82,8 @@ export class SseConnection implements Flushable {
   private subscription: BrokerAttachment | undefined;
   /** A replay found no room ({@link hasRoom}) and waits for the socket to take output. */
   private waitingForRoom = false;
+  /** Since when (epoch ms) the replay has been waiting for room. */
+  private waitingSince = 0;
   /** Set by {@link endWhenWritten}: the final frame is out, nothing more is queued. */
   private ending = false;
   private readonly replayFill: number;
@@ -122,8 +124,14 @@ export class SseConnection implements Flushable {
   hasRoom(): boolean {
     if (this.closed) return false;
     if (this.unsentBytes < this.replayFill) return true;
+    if (!this.waitingForRoom) this.waitingSince = Date.now();
     this.waitingForRoom = true;
     return false;
+  }
+
+  /** How long (ms) a paced replay has been waiting for the socket to take output; 0 if not. */
+  stalledFor(now: number): number {
+    return this.waitingForRoom && !this.closed ? now - this.waitingSince : 0;
   }
 
   /**

@@ -304,9 +304,13 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   }
 
   private beat(period: number): void {
-    const due = Date.now() - period;
+    const now = Date.now();
+    const due = now - period;
     for (const connection of this.registry.values()) {
-      if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
+      // A replay paced by a socket that took nothing for HEARTBEAT_MS: a slow consumer (its
+      // heartbeats would not reach the cap).
+      if (connection.stalledFor(now) >= this.options.heartbeatMs) connection.abort('slow-consumer');
+      else if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
     }
   }
 }
