@@ -157,4 +157,49 @@ describe('RedisBroker replay reads (private redis-server)', () => {
     expect(got.at(-1)!.id).toBe(live.ids[0]);
     attachment.unsubscribe();
   });
+
+  it('should read live events that overflowed a paused replay from history, with no gap or duplicate', async (ctx) => {
+    if (!server) return ctx.skip();
+    const broker = await make(5000);
+    const start = await broker.publish([ev('over/a', -1)]);
+    const ids: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const batch = Array.from({ length: 100 }, (_, i) => ev(`over/${i % 3}`, round * 100 + i));
+      ids.push(...(await broker.publish(batch)).ids);
+    }
+    const got: string[] = [];
+    let room = 10;
+    const attachment = broker.attach(
+      [f('over/*')],
+      { cursor: start.ids[0] },
+      {
+        next: (m) => {
+          if (m.kind === 'event') got.push(m.id);
+        },
+        error: () => undefined,
+        complete: () => undefined,
+        hasRoom: () => got.length < room,
+      },
+    );
+    await waitFor(() => got.length === 10, 'the first 10 events', 10_000);
+    // While it is paused, more live events than its live buffer holds (1,024).
+    for (let round = 0; round < 12; round++) {
+      const batch = Array.from({ length: 100 }, (_, i) =>
+        ev(`over/${i % 3}`, 1000 + round * 100 + i),
+      );
+      ids.push(...(await broker.publish(batch)).ids);
+    }
+    await sleep(200);
+    expect(got).toHaveLength(10);
+    room = Infinity;
+    attachment.resume?.();
+    await waitFor(() => got.length >= ids.length, 'every event', 15_000);
+    await sleep(200);
+    expect(got).toEqual(ids);
+    // And live again afterwards.
+    const live = await broker.publish([ev('over/1', 9999)]);
+    await waitFor(() => got.length === ids.length + 1, 'live event', 5000);
+    expect(got.at(-1)).toBe(live.ids[0]);
+    attachment.unsubscribe();
+  });
 });
