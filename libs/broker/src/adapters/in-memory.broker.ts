@@ -57,8 +57,8 @@ class TopicHistory {
     while (this.length > 0 && this.events[this.head].publishedAt < cutoff) this.dropFirst();
   }
 
-  /** Pushes to `out` up to `max` retained events with seq > `after`, oldest first. */
-  collectAfter(after: number, max: number, out: StoredEvent[]): void {
+  /** Pushes to `out` up to `max` retained events with `after` < seq <= `through`, oldest first. */
+  collectAfter(after: number, through: number, max: number, out: StoredEvent[]): void {
     // Binary search: seq is increasing.
     let lo = this.head;
     let hi = this.events.length;
@@ -68,7 +68,7 @@ class TopicHistory {
       else hi = mid;
     }
     const end = Math.min(this.events.length, lo + max);
-    for (let i = lo; i < end; i++) out.push(this.events[i]);
+    for (let i = lo; i < end && this.events[i].seq <= through; i++) out.push(this.events[i]);
   }
 
   private dropFirst(): void {
@@ -128,6 +128,12 @@ class LocalSubscription implements BrokerAttachment {
     this.teardown = undefined;
     teardown?.();
   }
+}
+
+/** The topics a replay reads, looked up when the sequence stood at `through`. */
+interface ReplayScan {
+  readonly histories: readonly TopicHistory[];
+  readonly through: number;
 }
 
 interface IdempotencyRecord {
@@ -307,25 +313,42 @@ export class InMemoryBroker extends Broker {
   /**
    * Hands `out` the matching events after `pos`, a page at a time and only while its sink has
    * room; pauses (resumed by `out.resume()`) when it has none, and goes live once caught up.
-   * History evicted past the position meanwhile gives a `history-expired` reset, then live.
+   * The matching topics are looked up once per snapshot of the sequence (`scan`) and pages stop
+   * at that snapshot, so a topic created later is found by the next lookup before any of its
+   * events is due. History evicted past the position gives a `history-expired` reset, then live.
    */
-  private replayFrom(filters: readonly TopicFilter[], pos: number, out: LocalSubscription): void {
+  private replayFrom(
+    filters: readonly TopicFilter[],
+    pos: number,
+    out: LocalSubscription,
+    scan?: ReplayScan,
+  ): void {
     for (;;) {
       if (out.closed) return;
       if (!out.hasRoom()) {
-        out.paused = () => this.replayFrom(filters, pos, out);
+        const at = pos;
+        out.paused = () => this.replayFrom(filters, at, out, scan);
         return;
       }
-      const page = this.replayPage(filters, pos);
+      if (scan === undefined || pos >= scan.through) {
+        // Caught up with the last snapshot: one more lookup, up to the sequence now.
+        if (scan !== undefined && scan.through === this.seq) break;
+        scan = { histories: this.matchingHistories(filters), through: this.seq };
+      }
+      const page = this.replayPage(scan, pos);
       if (page === undefined) {
         out.next({ kind: 'reset', reason: 'history-expired', cursor: this.nowCursor() });
         break;
       }
-      if (page.length === 0) break;
+      if (page.length === 0) {
+        pos = scan.through;
+        continue;
+      }
       for (const e of page) {
         if (out.closed) return;
         if (!out.hasRoom()) {
-          out.paused = () => this.replayFrom(filters, pos, out);
+          const at = pos;
+          out.paused = () => this.replayFrom(filters, at, out, scan);
           return;
         }
         out.next(e);
@@ -335,16 +358,16 @@ export class InMemoryBroker extends Broker {
     this.goLive(filters, out);
   }
 
-  /** The next matching events after `pos`, in order, or `undefined` when some were evicted. */
-  private replayPage(filters: readonly TopicFilter[], pos: number): StoredEvent[] | undefined {
+  /** The next events after `pos` (at most to the scan's snapshot), or `undefined` if evicted. */
+  private replayPage(scan: ReplayScan, pos: number): StoredEvent[] | undefined {
     // A position older than a forgotten topic's last event is older than the history window.
     if (pos < this.forgottenThrough) return undefined;
     const cutoff = Date.now() - this.options.historyTtlMs;
     const page: StoredEvent[] = [];
-    for (const h of this.matchingHistories(filters)) {
+    for (const h of scan.histories) {
       h.dropOlderThan(cutoff);
       if (h.droppedThrough > pos) return undefined;
-      h.collectAfter(pos, IN_MEMORY_REPLAY_PAGE, page);
+      h.collectAfter(pos, scan.through, IN_MEMORY_REPLAY_PAGE, page);
     }
     page.sort((a, b) => a.seq - b.seq);
     if (page.length > IN_MEMORY_REPLAY_PAGE) page.length = IN_MEMORY_REPLAY_PAGE;
