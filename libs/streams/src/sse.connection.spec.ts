@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { constants, gunzipSync } from 'node:zlib';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryBroker, type BrokerEvent } from '@herald/broker';
@@ -38,10 +40,11 @@ afterEach(async () => {
   }
 });
 
-async function rig(heartbeatMs = 60_000): Promise<Rig> {
+async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): Promise<Rig> {
   const broker = new InMemoryBroker({ historySize: 10_000, historyTtlMs: 600_000 });
   const options: StreamsModuleOptions = {
     heartbeatMs,
+    compression,
     retryMs: 1000,
     maxBufferedBytes: CAP,
     maxTopicsPerConnection: 8,
@@ -99,17 +102,44 @@ async function rig(heartbeatMs = 60_000): Promise<Rig> {
 async function stalledClient(
   port: number,
   path: string,
-): Promise<{ socket: Socket; text(): string }> {
+  gzip = false,
+): Promise<{ socket: Socket; text(): string; bytes(): Buffer }> {
   const socket = connect(port, '127.0.0.1');
   clients.push(socket);
   socket.on('error', () => undefined);
   let text = '';
+  const chunks: Buffer[] = [];
   await new Promise<void>((r) => socket.once('connect', () => r()));
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
-  await new Promise<void>((r) => socket.once('data', (d: Buffer) => ((text += d.toString()), r())));
+  const encoding = gzip ? 'Accept-Encoding: gzip\r\n' : '';
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n${encoding}\r\n`);
+  await new Promise<void>((r) =>
+    socket.once('data', (d: Buffer) => {
+      chunks.push(d);
+      text += d.toString('latin1');
+      r();
+    }),
+  );
   socket.pause();
-  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-  return { socket, text: () => text };
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    text += d.toString('latin1');
+  });
+  return { socket, text: () => text, bytes: () => Buffer.concat(chunks) };
+}
+
+/** The body of a chunked HTTP/1.1 response (possibly still open), de-chunked. */
+function dechunk(response: Buffer): Buffer {
+  let at = response.indexOf('\r\n\r\n') + 4;
+  const parts: Buffer[] = [];
+  for (;;) {
+    const eol = response.indexOf('\r\n', at);
+    if (eol < 0) break;
+    const size = parseInt(response.toString('latin1', at, eol), 16);
+    if (!(size > 0) || eol + 2 + size > response.length) break;
+    parts.push(response.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,6 +153,12 @@ async function settle(value: () => number, quietMs = 300): Promise<void> {
     if (now === last) return;
     last = now;
   }
+}
+
+/** An event of about EVENT_BYTES that gzip cannot shrink much. */
+function noise(n: number): { topic: string; type: string; data: string } {
+  const pad = randomBytes((EVENT_BYTES * 3) / 4).toString('base64');
+  return { topic: 't', type: 'message', data: JSON.stringify({ n, pad }) };
 }
 
 function payload(n: number): { topic: string; type: string; data: string } {
@@ -228,6 +264,32 @@ describe('SseConnection', () => {
     await waitUntil(() => (reading.text().match(/^id: /gm) ?? []).length === 2000, 20_000);
     await sleep(2500); // several heartbeat periods after the replay
     expect(kept.closed).toBe(false);
+  });
+
+  it('should pace a gzip replay the same way and keep the compressed stream exact', async () => {
+    const r = await rig(60_000, 'gzip');
+    // Incompressible data: the socket must hold back compressed bytes too.
+    const first = await r.broker.publish([noise(0)]);
+    for (let n = 1; n <= 1500; n += 100) {
+      await r.broker.publish(Array.from({ length: 100 }, (_, i) => noise(n + i)));
+    }
+    const client = await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`, true);
+    const sent = () => [...r.writes.keys()].reduce((sum, c) => sum + c.bytesSent, 0);
+    await settle(sent);
+    const [connection] = [...r.writes.keys()];
+    const frame = frameOf((await stored(r, 1))[0]).length;
+    expect(r.peak.get(connection)).toBeLessThanOrEqual(CAP + frame);
+    // Paused before the end: the replay was not pushed into gzip in full.
+    expect(connection.bytesSent).toBeLessThan(1500 * frame);
+    client.socket.resume();
+    const live = await r.broker.publish([payload(9999)]);
+    await waitUntil(() => client.bytes().length > 0);
+    await settle(() => client.bytes().length);
+    const text = gunzipSync(dechunk(client.bytes()), { finishFlush: constants.Z_SYNC_FLUSH });
+    const ids = [...text.toString('utf8').matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
+    expect(ids).toHaveLength(1501);
+    expect(new Set(ids).size).toBe(1501);
+    expect(ids.at(-1)).toBe(live.ids[0]);
   });
 });
 
