@@ -55,6 +55,9 @@ export const EAGER_FLUSH_BYTES = 64 * 1024;
  */
 export const REPLAY_FILL_RATIO = 0.5;
 
+/** Small frames are joined into gzip inputs of at most this size (one zlib call each). */
+const GZIP_INPUT_RUN_BYTES = 16 * 1024;
+
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
  * (or at once past {@link EAGER_FLUSH_BYTES}) as one corked socket write of the shared frame
@@ -329,8 +332,29 @@ export class SseConnection implements Flushable {
       this.writeBody(chunks, bytes);
       return;
     }
-    // The shared frames are gzip's input (no copy); one sync flush per batch.
-    for (const chunk of chunks) gzip.write(chunk);
+    // The shared frames are gzip's input, one sync flush per batch. Runs of small frames are
+    // joined into inputs of at most GZIP_INPUT_RUN_BYTES (each gzip write is one zlib call on the
+    // thread pool); that transient copy is bounded and consumed at once, and large frames go in
+    // as they are.
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    const flushRun = () => {
+      if (run.length === 1) gzip.write(run[0]);
+      else if (run.length > 1) gzip.write(Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const chunk of chunks) {
+      if (chunk.length >= GZIP_INPUT_RUN_BYTES) {
+        flushRun();
+        gzip.write(chunk);
+        continue;
+      }
+      if (runBytes + chunk.length > GZIP_INPUT_RUN_BYTES) flushRun();
+      run.push(chunk);
+      runBytes += chunk.length;
+    }
+    flushRun();
     gzip.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
