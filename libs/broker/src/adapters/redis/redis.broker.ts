@@ -1,12 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
-import { Observable, type Subscriber } from 'rxjs';
-import { TopicIndex, filterMatches, type TopicFilter } from '@herald/topics';
-import { Broker, type SubscribeOptions } from '../../broker.port';
+import { Observable } from 'rxjs';
+import { TopicIndex, type TopicFilter } from '@herald/topics';
+import {
+  Broker,
+  type BrokerAttachment,
+  type BrokerSink,
+  type SubscribeOptions,
+} from '../../broker.port';
 import { BrokerError, BrokerErrorCode } from '../../broker.errors';
 import type {
-  BrokerEvent,
   BrokerMessage,
   BrokerStats,
   PublishOptions,
@@ -22,6 +26,14 @@ import {
   type RedisCursor,
 } from './redis.keys';
 import { PUBLISH_SCRIPT } from './redis.publish.script';
+import {
+  RedisReplayReader,
+  compareIds,
+  fieldOf,
+  splitId,
+  toEvent,
+  type SeqEvent,
+} from './redis.replay';
 
 /** Options of the Redis adapter. */
 export interface RedisBrokerOptions {
@@ -37,12 +49,6 @@ export interface RedisBrokerOptions {
   readonly syncIntervalMs?: number;
 }
 
-/** A stored event with its global sequence number (never exposed beyond the port's type). */
-interface SeqEvent extends BrokerEvent {
-  readonly seq: number;
-  readonly ms: number;
-}
-
 /** Largest gap the instance backfills from the streams; beyond it, local streams are reset. */
 const MAX_BACKFILL = 100_000;
 /** Entries per XRANGE page. */
@@ -50,22 +56,49 @@ const PAGE = 500;
 /** Consecutive sync ticks without pub/sub progress before the subscriber is reconnected. */
 const STALL_TICKS = 3;
 
-class RedisSubscription {
-  /** Highest sequence handed to the subscriber. */
+/** Live events one resume buffers while it replays; past it, it reads them from history. */
+const MAX_REPLAY_LIVE_BUFFER = 1024;
+
+/** What a subscription delivers to: an rxjs Subscriber or an attached sink. */
+interface SubscriptionSink {
+  readonly closed: boolean;
+  next(message: BrokerMessage): void;
+  complete(): void;
+  hasRoom(): boolean;
+}
+
+class RedisSubscription implements BrokerAttachment {
+  /** Highest sequence handed to the subscriber, and its ms. */
   maxSeq = 0;
+  lastMs = 0;
   /** Live events held while the replay runs; `undefined` once live. */
   buffer: SeqEvent[] | undefined;
+  /** The buffer passed {@link MAX_REPLAY_LIVE_BUFFER}: its events are read from history. */
+  overflowed = false;
+  teardown: (() => void) | undefined;
+  private waiting: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     readonly filters: readonly TopicFilter[],
-    readonly subscriber: Subscriber<BrokerMessage>,
+    readonly sink: SubscriptionSink,
     replaying: boolean,
   ) {
     if (replaying) this.buffer = [];
   }
 
+  get closed(): boolean {
+    return this.stopped || this.sink.closed;
+  }
+
   deliver(event: SeqEvent): void {
     if (this.buffer) {
+      if (this.overflowed) return;
+      if (this.buffer.length >= MAX_REPLAY_LIVE_BUFFER) {
+        this.buffer = [];
+        this.overflowed = true;
+        return;
+      }
       this.buffer.push(event);
       return;
     }
@@ -74,29 +107,36 @@ class RedisSubscription {
 
   emit(event: SeqEvent): void {
     // Also drops the repeats when several filters of one subscription match.
-    if (event.seq <= this.maxSeq) return;
+    if (event.seq <= this.maxSeq || this.closed) return;
     this.maxSeq = event.seq;
-    this.subscriber.next(event);
+    this.lastMs = event.ms;
+    this.sink.next(event);
   }
 
-  goLive(): void {
-    const buffered = this.buffer ?? [];
-    this.buffer = undefined;
-    for (const e of buffered) {
-      if (this.subscriber.closed) return;
-      this.emit(e);
-    }
+  /** Resolves once the sink has room (undefined when it has now). */
+  room(): Promise<void> | undefined {
+    if (this.closed || this.sink.hasRoom()) return undefined;
+    return new Promise<void>((resolve) => (this.waiting = resolve));
+  }
+
+  resume(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
   }
 
   reset(reason: ResetReason, cursor: string): void {
-    this.subscriber.next({ kind: 'reset', reason, cursor });
+    if (!this.closed) this.sink.next({ kind: 'reset', reason, cursor });
   }
-}
 
-/** What one topic's replay read found. */
-interface TopicReplay {
-  readonly expired: boolean;
-  readonly events: readonly SeqEvent[];
+  unsubscribe(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.resume();
+    const teardown = this.teardown;
+    this.teardown = undefined;
+    teardown?.();
+  }
 }
 
 type LiveTask = { readonly kind: 'event'; readonly event: SeqEvent } | { readonly kind: 'sync' };
@@ -131,7 +171,7 @@ export class RedisBroker extends Broker {
   private stalledTicks = 0;
   private lastRemoteSeq = 0;
   private knownTopics = 0;
-  private readonly inflight = new Map<string, Promise<TopicReplay>>();
+  private readonly replays: RedisReplayReader;
   private closed = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -155,6 +195,12 @@ export class RedisBroker extends Broker {
       maxRetriesPerRequest: 0,
       connectionName: 'herald-cmd',
     });
+    this.replays = new RedisReplayReader(
+      this.cmd,
+      this.keys,
+      options.historySize,
+      options.historyTtlMs,
+    );
     this.sub = new Redis(options.url, {
       ...common,
       enableOfflineQueue: true,
@@ -194,7 +240,7 @@ export class RedisBroker extends Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.syncTimer);
-    for (const sub of [...this.subscriptions]) sub.subscriber.complete();
+    for (const sub of [...this.subscriptions]) sub.sink.complete();
     this.sub.disconnect();
     this.cmd.disconnect();
     return Promise.resolve();
@@ -281,20 +327,73 @@ export class RedisBroker extends Broker {
     options: SubscribeOptions = {},
   ): Observable<BrokerMessage> {
     return new Observable<BrokerMessage>((subscriber) => {
-      let cursor: RedisCursor | undefined;
-      if (options.cursor !== undefined) {
-        cursor = parseRedisCursor(options.cursor);
-        if (!cursor) throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
-      }
-      const sub = new RedisSubscription(filters, subscriber, cursor !== undefined);
-      for (const f of filters) this.index.add(f, sub);
-      this.subscriptions.add(sub);
-      if (cursor) void this.resume(sub, cursor);
-      return () => {
-        for (const f of filters) this.index.delete(f, sub);
-        this.subscriptions.delete(sub);
-      };
+      const sub = this.open(filters, options, {
+        get closed() {
+          return subscriber.closed;
+        },
+        next: (m) => subscriber.next(m),
+        complete: () => subscriber.complete(),
+        hasRoom: () => true,
+      });
+      return () => sub.unsubscribe();
     });
+  }
+
+  /** Direct delivery to `sink`, with its flow control pacing the replay. */
+  override attach(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: BrokerSink,
+  ): BrokerAttachment {
+    let done = false;
+    try {
+      const sub = this.open(filters, options, {
+        get closed() {
+          return done;
+        },
+        next: (m) => sink.next(m),
+        complete: () => {
+          done = true;
+          sink.complete();
+        },
+        hasRoom: () => sink.hasRoom?.() ?? true,
+      });
+      return {
+        unsubscribe: () => {
+          done = true;
+          sub.unsubscribe();
+        },
+        resume: () => sub.resume(),
+      };
+    } catch (err) {
+      sink.error(err);
+      return { unsubscribe: () => undefined };
+    }
+  }
+
+  /**
+   * Registers live (buffering while it replays), then resumes after the cursor.
+   * @throws BrokerError `malformed-cursor`.
+   */
+  private open(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: SubscriptionSink,
+  ): RedisSubscription {
+    let cursor: RedisCursor | undefined;
+    if (options.cursor !== undefined) {
+      cursor = parseRedisCursor(options.cursor);
+      if (!cursor) throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
+    }
+    const sub = new RedisSubscription(filters, sink, cursor !== undefined);
+    for (const f of filters) this.index.add(f, sub);
+    this.subscriptions.add(sub);
+    sub.teardown = () => {
+      for (const f of filters) this.index.delete(f, sub);
+      this.subscriptions.delete(sub);
+    };
+    if (cursor) void this.resume(sub, cursor);
+    return sub;
   }
 
   isWellFormedCursor(cursor: string): boolean {
@@ -320,32 +419,42 @@ export class RedisBroker extends Broker {
     return { subscriptions: this.subscriptions.size, topics: this.knownTopics };
   }
 
-  /** Replays what followed `cursor` (retrying while Redis is away), then goes live. */
+  /**
+   * Replays what followed `cursor` (retrying while Redis is away), paced by the sink's room, then
+   * goes live. Rounds: snapshot the head, merge the topics' pages up to it, then hand on the live
+   * events buffered meanwhile; when that buffer overflowed, the next round reads them from history.
+   */
   private async resume(sub: RedisSubscription, cursor: RedisCursor): Promise<void> {
-    for (let attempt = 0; !sub.subscriber.closed && !this.closed; attempt++) {
+    let pos = cursor;
+    sub.maxSeq = cursor.seq;
+    sub.lastMs = cursor.ms;
+    for (let attempt = 0; !sub.closed && !this.closed; attempt++) {
       try {
-        const outcome = await this.replay(sub.filters, cursor);
-        if (sub.subscriber.closed) return;
-        if (outcome.kind === 'reset') {
-          // Events up to the reset cursor belong to the state the client refetches.
-          sub.maxSeq = outcome.at.seq;
-          sub.reset(
-            outcome.reason,
-            formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
-          );
-        } else {
-          sub.maxSeq = cursor.seq;
-          for (const e of outcome.events) {
-            if (sub.subscriber.closed) return;
-            sub.emit(e);
+        for (;;) {
+          sub.buffer = [];
+          sub.overflowed = false;
+          const outcome = await this.replayRound(sub, pos);
+          if (sub.closed) return;
+          if (outcome.kind === 'reset') {
+            // Events up to the reset cursor belong to the state the client refetches.
+            sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+            sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            sub.reset(
+              outcome.reason,
+              formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
+            );
+          } else {
+            // Every matching event up to `at` was in the replay (the subscription was live before
+            // `at` was read); later ones come from the live buffer.
+            if (outcome.at.seq > sub.maxSeq) {
+              sub.maxSeq = outcome.at.seq;
+              sub.lastMs = outcome.at.ms;
+            }
           }
-          // Every matching event up to `at` was in the replay (the subscription was live before
-          // `at` was read); later ones come from the live buffer, so nothing at or below `at`
-          // may be emitted from it.
-          sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+          if (await this.drainLiveBuffer(sub)) return;
+          if (sub.closed) return;
+          pos = { epoch: outcome.at.epoch, ms: sub.lastMs, seq: sub.maxSeq };
         }
-        sub.goLive();
-        return;
       } catch (err) {
         if (attempt === 0) this.logger.warn(`replay failed, retrying: ${errorText(err)}`);
         await sleep(Math.min(250 * (attempt + 1), 1000));
@@ -353,116 +462,47 @@ export class RedisBroker extends Broker {
     }
   }
 
-  private async replay(
-    filters: readonly TopicFilter[],
-    cursor: RedisCursor,
+  /** Hands on the buffered live events as the sink takes them; true once live. */
+  private async drainLiveBuffer(sub: RedisSubscription): Promise<boolean> {
+    for (;;) {
+      const buffer = sub.buffer;
+      if (sub.closed || buffer === undefined || sub.overflowed) return false;
+      if (buffer.length === 0) {
+        sub.buffer = undefined;
+        return true;
+      }
+      const wait = sub.room();
+      if (wait !== undefined) {
+        await wait;
+        continue;
+      }
+      const next = buffer.shift();
+      if (next !== undefined) sub.emit(next);
+    }
+  }
+
+  /** One replay round from `pos` to the head read now. */
+  private async replayRound(
+    sub: RedisSubscription,
+    pos: RedisCursor,
   ): Promise<
-    | { kind: 'events'; events: SeqEvent[]; at: RedisCursor }
-    | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
+    { kind: 'events'; at: RedisCursor } | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
   > {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
-    const [epoch, last, forgotten] = await this.cmd.mget(
-      this.keys.epoch,
-      this.keys.last,
-      this.keys.forgotten,
-    );
-    const [remoteMs, remoteSeq] = last ? splitId(last) : [0, 0];
-    const at: RedisCursor = { epoch: epoch ?? this.epoch ?? '0', ms: remoteMs, seq: remoteSeq };
-    if (epoch !== cursor.epoch || cursor.seq > remoteSeq) {
+    const snap = await this.replays.snapshot();
+    const epoch = snap.epoch;
+    const at: RedisCursor = { epoch: epoch ?? this.epoch ?? '0', ...snap.at };
+    if (epoch === null || epoch !== pos.epoch || pos.seq > at.seq) {
       return { kind: 'reset', reason: 'unknown-cursor', at };
     }
-    if (forgotten && cursor.ms < Number(forgotten)) {
+    if (snap.forgottenMs !== undefined && pos.ms < snap.forgottenMs) {
       return { kind: 'reset', reason: 'history-expired', at };
     }
-    const topics = await this.candidateTopics(filters, cursor.ms);
-    const from = streamId(cursor.ms, cursor.seq);
-    const reads = await Promise.all(
-      topics.map((t) => this.readTopicCoalesced(t, from, epoch, at.seq)),
-    );
-    if (reads.some((r) => r.expired)) return { kind: 'reset', reason: 'history-expired', at };
-    // Topics are read at different moments: keep exactly the events up to `at`, so the seam with
-    // the live buffer is one sequence number for every topic.
-    const events = reads.flatMap((r) => r.events).filter((e) => e.seq <= at.seq);
-    events.sort((a, b) => a.seq - b.seq);
-    return { kind: 'events', events, at };
-  }
-
-  /** Topics matching `filters` with a publish at or after `sinceMs` (from the registry). */
-  private async candidateTopics(filters: readonly TopicFilter[], sinceMs: number) {
-    const concrete = filters.filter((f) => f.kind === 'topic').map((f) => f.raw);
-    const patterns = filters.filter((f) => f.kind === 'pattern');
-    const found = new Set<string>();
-    if (concrete.length > 0) {
-      const scores = await this.cmd.zmscore(this.keys.topics, ...concrete);
-      concrete.forEach((t, i) => {
-        const s = scores[i];
-        if (s !== null && Number(s) >= sinceMs) found.add(t);
-      });
-    }
-    if (patterns.length > 0) {
-      const recent = await this.cmd.zrangebyscore(this.keys.topics, sinceMs, '+inf');
-      for (const t of recent) {
-        const segments = t.split('/');
-        if (patterns.some((p) => filterMatches(p, segments))) found.add(t);
-      }
-    }
-    return [...found];
-  }
-
-  /**
-   * One read per (topic, cursor, head) at a time: a reconnect storm resuming one cursor reads once.
-   * The head (`atSeq`, read after the subscription went live) is part of the key, so a subscriber
-   * only shares a read that started after its own snapshot of the sequence.
-   */
-  private readTopicCoalesced(
-    topic: string,
-    from: string,
-    epoch: string,
-    atSeq: number,
-  ): Promise<TopicReplay> {
-    const key = `${topic}\u0000${from}\u0000${atSeq}`;
-    let read = this.inflight.get(key);
-    if (!read) {
-      read = this.readTopic(topic, from, epoch).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, read);
-    }
-    return read;
-  }
-
-  /**
-   * Reads the events after `from` in one topic, at most HISTORY_SIZE + 1 in pages. Expired when
-   * an entry after `from` was trimmed (XINFO max-deleted-entry-id), the stream is gone although
-   * the registry saw it after the cursor, more than HISTORY_SIZE follow, or the first is older
-   * than the TTL.
-   */
-  private async readTopic(topic: string, from: string, epoch: string): Promise<TopicReplay> {
-    const key = this.keys.stream(topic);
-    let info: unknown[];
-    try {
-      info = (await this.cmd.xinfo('STREAM', key)) as unknown[];
-    } catch (err) {
-      if (/no such key/i.test(errorText(err))) return { expired: true, events: [] };
-      throw err;
-    }
-    const maxDeleted = fieldOf(info, 'max-deleted-entry-id');
-    if (typeof maxDeleted === 'string' && compareIds(maxDeleted, from) > 0) {
-      return { expired: true, events: [] };
-    }
-    const limit = this.options.historySize + 1;
-    const events: SeqEvent[] = [];
-    let start = `(${from}`;
-    while (events.length < limit) {
-      const count = Math.min(PAGE, limit - events.length);
-      const page = await this.cmd.xrange(key, start, '+', 'COUNT', count);
-      for (const [id, fields] of page) events.push(toEvent(epoch, topic, id, fields));
-      if (page.length < count) break;
-      start = `(${page[page.length - 1][0]}`;
-    }
-    const cutoff = Date.now() - this.options.historyTtlMs;
-    if (events.length >= limit || (events.length > 0 && events[0].ms < cutoff)) {
-      return { expired: true, events: [] };
-    }
-    return { expired: false, events };
+    const topics = await this.replays.candidateTopics(sub.filters, pos.ms, at.seq);
+    if (topics === undefined) return { kind: 'reset', reason: 'history-expired', at };
+    const merged = await this.replays.merge(sub, topics, pos, at, epoch);
+    if (merged === 'expired') return { kind: 'reset', reason: 'history-expired', at };
+    return { kind: 'events', at };
   }
 
   // ---------------------------------------------------------------- live path
@@ -679,47 +719,6 @@ function errorText(err: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function splitId(id: string): [number, number] {
-  const dash = id.indexOf('-');
-  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
-}
-
-/** Compares two stream ids `<ms>-<seq>`. */
-function compareIds(a: string, b: string): number {
-  const [am, as] = splitId(a);
-  const [bm, bs] = splitId(b);
-  return am === bm ? as - bs : am - bm;
-}
-
-function fieldOf(flat: unknown[], name: string): unknown {
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
-  return undefined;
-}
-
-function toEvent(epoch: string, topic: string, id: string, fields: string[]): SeqEvent {
-  const [ms, seq] = splitId(id);
-  let type = 'message';
-  let data = 'null';
-  let traceparent: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const v = fields[i + 1];
-    if (fields[i] === 't') type = v;
-    else if (fields[i] === 'd') data = v;
-    else if (fields[i] === 'p' && v !== '') traceparent = v;
-  }
-  return {
-    kind: 'event',
-    id: formatRedisCursor(epoch, ms, seq),
-    seq,
-    ms,
-    topic,
-    type,
-    data,
-    publishedAt: ms,
-    ...(traceparent ? { traceparent } : {}),
-  };
 }
 
 /** Parses `epoch\nseq\nms\ntopic\ntype\ntraceparent\ndata`. */
