@@ -13,7 +13,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       });
     case 'redis':
       return new RedisBroker({
-        url: options.url,
+        redis: options.redis,
         keyPrefix: options.keyPrefix,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,

@@ -1,10 +1,11 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { RevocationList } from '../revocation.list';
 
 /** Options of {@link RedisRevocationList}. */
 export interface RedisRevocationListOptions {
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of Herald's keys (REDIS_KEY_PREFIX); revocations live at `<prefix>revoked:<sub>`. */
   readonly keyPrefix: string;
 }
@@ -23,11 +24,15 @@ return 1`;
  */
 export class RedisRevocationList extends RevocationList {
   private readonly logger = new Logger(RedisRevocationList.name);
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(private readonly options: RedisRevocationListOptions) {
     super();
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+    this.redis = new RedisConnections(options.redis).create('commands', {
+      name: 'herald-revocations',
+      commandTimeoutMs: 1000,
+      offlineQueue: true,
+    });
     this.redis.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
   }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
 import { Observable, type Subscriber } from 'rxjs';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { TopicIndex, filterMatches, type TopicFilter } from '@herald/topics';
 import { Broker, type SubscribeOptions } from '../../broker.port';
 import { BrokerError, BrokerErrorCode } from '../../broker.errors';
@@ -25,8 +25,8 @@ import { PUBLISH_SCRIPT } from './redis.publish.script';
 
 /** Options of the Redis adapter. */
 export interface RedisBrokerOptions {
-  /** `redis://` or `rediss://` URL. */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (default `herald:`); tests use unique prefixes. */
   readonly keyPrefix?: string;
   /** Retained events per topic (HISTORY_SIZE). */
@@ -111,9 +111,9 @@ export class RedisBroker extends Broker {
   private readonly logger = new Logger(RedisBroker.name);
   private readonly keys: RedisKeys;
   /** Commands: no offline queue, so publish and ping fail fast while Redis is away. */
-  private readonly cmd: Redis;
+  private readonly cmd: RedisClient;
   /** The one pub/sub subscription of this instance. */
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
   private readonly index = new TopicIndex<RedisSubscription>();
   private readonly subscriptions = new Set<RedisSubscription>();
   /** Epoch of the key space as last seen (undefined until Redis answered once). */
@@ -138,24 +138,9 @@ export class RedisBroker extends Broker {
     super();
     this.keys = new RedisKeys(options.keyPrefix);
     this.scriptSha = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
-    const common: RedisOptions = {
-      lazyConnect: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-    };
-    this.cmd = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: false,
-      connectionName: 'herald-cmd',
-    });
-    this.sub = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: true,
-      autoResubscribe: true,
-      maxRetriesPerRequest: null,
-      connectionName: 'herald-sub',
-    });
+    const connections = new RedisConnections(options.redis);
+    this.cmd = connections.create('commands', { name: 'herald-cmd' });
+    this.sub = connections.create('subscriber', { name: 'herald-sub', sharded: true });
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
     let lost = false;
@@ -621,6 +606,8 @@ export class RedisBroker extends Broker {
   /** Detects a silent pub/sub loss: the counter moved but nothing arrived. */
   private tick(): void {
     if (this.closed || this.cmd.status !== 'ready') return;
+    // A baseline read that failed (e.g. a Cluster node connection closed at start) is retried.
+    if (!this.baselineKnown) this.enqueue({ kind: 'sync' });
     this.cmd
       .mget(this.keys.last)
       .then(([last]) => {
