@@ -29,7 +29,13 @@ export interface RedisClusterTopology {
    * Kills (SIGKILL) the primary on `port`, then waits until one of its replicas took over its
    * slots and every live node reports `cluster_state:ok`. Returns the new primary's port.
    */
-  killPrimaryAndWaitForFailover(port: number, timeoutMs?: number): Promise<number>;
+  killPrimaryAndWaitForFailover(
+    port: number,
+    timeoutMs?: number,
+    afterKill?: () => Promise<void>,
+  ): Promise<number>;
+  /** The live node processes replicating the primary on `port`. */
+  replicasOf(port: number): Promise<ClusterNode[]>;
   /** Waits until every live node says `cluster_state:ok` and every live replica is linked. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Stops every node (SIGKILL) and removes the temporary directory. */
@@ -202,13 +208,24 @@ function clusterTopology(
         100,
       );
     },
-    async killPrimaryAndWaitForFailover(port: number, timeoutMs = 30_000) {
+    async replicasOf(port: number) {
+      const lines = await view();
+      const primary = lines.find((l) => l.port === port && l.primary);
+      const ports = new Set(lines.filter((l) => l.primaryId === primary?.id).map((l) => l.port));
+      return live().filter((n) => ports.has(n.port));
+    },
+    async killPrimaryAndWaitForFailover(
+      port: number,
+      timeoutMs = 30_000,
+      afterKill?: () => Promise<void>,
+    ) {
       const before = await view();
       const victim = before.find((l) => l.port === port && l.primary);
       if (!victim) throw new Error(`${port} is not a primary`);
       const replicas = before.filter((l) => l.primaryId === victim.id).map((l) => l.port);
       const node = nodes.find((n) => n.port === port);
       await node?.stop('SIGKILL');
+      await afterKill?.();
       let promoted = 0;
       await waitFor(
         async () => {

@@ -26,7 +26,12 @@ export interface RedisSentinelTopology {
    * Kills (SIGKILL) the current primary and waits until every live sentinel names the replica as
    * primary and it answers as `role:master`. Returns the new primary's port.
    */
-  killPrimaryAndWaitForFailover(timeoutMs?: number): Promise<number>;
+  killPrimaryAndWaitForFailover(
+    timeoutMs?: number,
+    afterKill?: () => Promise<void>,
+  ): Promise<number>;
+  /** Restarts a stopped server and waits until it is a replica linked to the current primary. */
+  restartAsReplica(port: number, timeoutMs?: number): Promise<void>;
   /** Stops every process (SIGKILL) and removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -125,9 +130,10 @@ export async function startRedisSentinel(
       sentinels,
       sentinelAddresses: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
       primaryPort: primaryOf,
-      async killPrimaryAndWaitForFailover(timeoutMs = 30_000) {
+      async killPrimaryAndWaitForFailover(timeoutMs = 30_000, afterKill?: () => Promise<void>) {
         const old = await primaryOf();
         await servers.find((s) => s.port === old)?.stop('SIGKILL');
+        await afterKill?.();
         let promoted = 0;
         await waitFor(
           async () => {
@@ -146,6 +152,20 @@ export async function startRedisSentinel(
           100,
         );
         return promoted;
+      },
+      async restartAsReplica(port: number, timeoutMs = 30_000) {
+        const server = servers.find((s) => s.port === port);
+        if (!server) throw new Error(`no server on ${port}`);
+        await server.restart();
+        await waitFor(
+          async () => {
+            const repl = infoFields(await redisQuery(port, 'INFO', 'replication'));
+            return repl.get('role') === 'slave' && repl.get('master_link_status') === 'up';
+          },
+          `server ${port} replicating the new primary`,
+          timeoutMs,
+          100,
+        );
       },
       stop: stopAll,
     };

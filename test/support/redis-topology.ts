@@ -14,19 +14,38 @@ export interface TopologyProcess {
   alive(): boolean;
   /** Sends `signal` (default SIGKILL) to this pid and waits (at most 5 s) for the exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` without waiting (e.g. SIGSTOP / SIGCONT to freeze a replica). */
+  signal(signal: NodeJS.Signals): void;
+  /** Starts the same command again (after a stop) and waits until it answers PING. */
+  restart(): Promise<void>;
 }
 
 /** Spawns `command args` (output discarded) and tracks its exit. */
-export function spawnTracked(command: string, args: readonly string[], port: number) {
-  const child = spawn(command, args, { stdio: 'ignore' });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+export function spawnTracked(
+  command: string,
+  args: readonly string[],
+  port: number,
+): TopologyProcess {
+  let child = spawn(command, args, { stdio: 'ignore' });
+  let exited = new Promise<void>((done) => child.once('exit', () => done()));
   const proc: TopologyProcess = {
     port,
-    child,
+    get child() {
+      return child;
+    },
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop(signal: NodeJS.Signals = 'SIGKILL') {
       if (proc.alive() && child.pid !== undefined) process.kill(child.pid, signal);
       await Promise.race([exited, sleep(5000)]);
+    },
+    signal(signal: NodeJS.Signals) {
+      if (proc.alive() && child.pid !== undefined) process.kill(child.pid, signal);
+    },
+    async restart() {
+      if (proc.alive()) throw new Error(`process on port ${port} is still running`);
+      child = spawn(command, args, { stdio: 'ignore' });
+      exited = new Promise<void>((done) => child.once('exit', () => done()));
+      await waitForPing(proc);
     },
   };
   return proc;

@@ -46,6 +46,8 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
         driver: 'redis',
         redis: redisConnectionOptions(config),
         keyPrefix: config.REDIS_KEY_PREFIX,
+        minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+        replicasAckTimeoutMs: config.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS,
         ...common,
       };
   }

@@ -15,6 +15,8 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       return new RedisBroker({
         redis: options.redis,
         keyPrefix: options.keyPrefix,
+        minReplicasAck: options.minReplicasAck,
+        replicasAckTimeoutMs: options.replicasAckTimeoutMs,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
       });

@@ -20,6 +20,10 @@ export interface RedisBrokerModuleOptions extends CommonBrokerOptions {
   readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (REDIS_KEY_PREFIX, default `herald:`). */
   readonly keyPrefix?: string;
+  /** Replicas that must confirm each publish (REDIS_MIN_REPLICAS_ACK, default 0). */
+  readonly minReplicasAck?: number;
+  /** How long a publish waits for them (REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS, default 1000). */
+  readonly replicasAckTimeoutMs?: number;
 }
 
 /** Options of {@link BrokerModule}, discriminated on `driver`. */

@@ -39,6 +39,8 @@ export const configSchema = z.object({
   REDIS_SENTINEL_NAME: optionalText,
   REDIS_USERNAME: optionalText,
   REDIS_PASSWORD: optionalText,
+  REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
+  REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int(1, 60_000).default(1000),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of [A-Za-z0-9._:-]')

@@ -35,6 +35,13 @@ export interface RedisBrokerOptions {
   readonly historyTtlMs: number;
   /** How often the instance checks the global counter to catch silent pub/sub losses (1000). */
   readonly syncIntervalMs?: number;
+  /**
+   * Replicas that must confirm each publish (`WAIT`) before it succeeds (default 0). When fewer
+   * confirm within `replicasAckTimeoutMs` the publish fails as unavailable.
+   */
+  readonly minReplicasAck?: number;
+  /** How long a publish waits for the replicas, in ms (default 1000). */
+  readonly replicasAckTimeoutMs?: number;
 }
 
 /** A stored event with its global sequence number (never exposed beyond the port's type). */
@@ -49,6 +56,8 @@ const MAX_BACKFILL = 100_000;
 const PAGE = 500;
 /** Consecutive sync ticks without pub/sub progress before the subscriber is reconnected. */
 const STALL_TICKS = 3;
+/** Recently dispatched sequences remembered to recognise a sequence reused after a failover. */
+const RECENT_SEQS = 4096;
 
 class RedisSubscription {
   /** Highest sequence handed to the subscriber. */
@@ -132,6 +141,8 @@ export class RedisBroker extends Broker {
   private lastRemoteSeq = 0;
   private knownTopics = 0;
   private readonly inflight = new Map<string, Promise<TopicReplay>>();
+  /** seq -> ms of recently dispatched events (sequence regression detection). */
+  private readonly recent = new Map<number, number>();
   private closed = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -235,11 +246,38 @@ export class RedisBroker extends Broker {
 
   private async evalPublish(keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+      return await this.runScript(false, keys, args);
     } catch (err) {
       if (!errorText(err).includes('NOSCRIPT')) throw err;
-      return this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+      return this.runScript(true, keys, args);
     }
+  }
+
+  /**
+   * Runs the publish script; with `minReplicasAck`, `WAIT` follows in the same pipeline (so on
+   * Cluster it reaches the primary that ran the script) and too few confirmations fail it.
+   */
+  private async runScript(full: boolean, keys: string[], args: string[]): Promise<unknown> {
+    const replicas = this.options.minReplicasAck ?? 0;
+    if (replicas === 0) {
+      return full
+        ? this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args)
+        : this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    }
+    const pipeline = this.cmd.pipeline();
+    if (full) pipeline.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+    else pipeline.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    pipeline.call('WAIT', String(replicas), String(this.options.replicasAckTimeoutMs ?? 1000));
+    const results = (await pipeline.exec()) ?? [];
+    const [script, wait] = results;
+    if (!script) throw new Error('no reply to the publish script');
+    if (script[0]) throw script[0];
+    if (wait?.[0]) throw wait[0];
+    const confirmed = Number(wait?.[1] ?? 0);
+    if (confirmed < replicas) {
+      throw new Error(`${confirmed} of ${replicas} replicas confirmed the write in time`);
+    }
+    return script[1];
   }
 
   private detectShardedPubSub(): void {
@@ -470,6 +508,8 @@ export class RedisBroker extends Broker {
           await this.syncToRemote();
         } else {
           const e = task.event;
+          const seen = this.recent.get(e.seq);
+          if (seen !== undefined && seen !== e.ms) this.onRegression(e.ms, e.seq - 1);
           if (e.seq > this.lastSeq + 1) await this.backfill(e.seq - 1);
           if (e.seq > this.lastSeq) this.dispatch(e);
         }
@@ -503,13 +543,31 @@ export class RedisBroker extends Broker {
     const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
     if (epoch !== null) this.adoptEpoch(epoch);
     if (!last) return;
-    const [, seq] = splitId(last);
-    if (seq > this.lastSeq) await this.backfill(seq);
+    const [ms, seq] = splitId(last);
+    if (seq < this.lastSeq) this.onRegression(ms, seq);
+    else if (seq > this.lastSeq) await this.backfill(seq);
+  }
+
+  /**
+   * The sequence went back (a failover lost writes the replica never got): events this instance
+   * delivered after `seq` are gone and their numbers will be reused, so local streams reset.
+   */
+  private onRegression(ms: number, seq: number): void {
+    this.logger.warn(
+      `Redis sequence went back from ${this.lastSeq} to ${seq} (failover lost writes): resetting local streams`,
+    );
+    this.recent.clear();
+    this.lastSeq = seq;
+    this.lastMs = ms;
+    this.resetAll('history-expired');
   }
 
   private dispatch(event: SeqEvent): void {
     this.lastSeq = event.seq;
     this.lastMs = event.ms;
+    this.recent.set(event.seq, event.ms);
+    if (this.recent.size > RECENT_SEQS)
+      this.recent.delete(this.recent.keys().next().value as number);
     this.index.forEachMatch(event.topic, (sub) => sub.deliver(event));
   }
 
