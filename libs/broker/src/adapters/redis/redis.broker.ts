@@ -650,6 +650,7 @@ export class RedisBroker extends Broker {
     this.epoch = epoch;
     this.lastSeq = 0;
     this.lastMs = 0;
+    this.recent.clear();
     this.resetAll('history-expired');
   }
 
