@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
+import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, requireBinaries } from '../support/redis-topology';
 import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
@@ -215,6 +216,67 @@ describe('Two gateways on a Redis Cluster', () => {
       expect(fields).toContain('field "data" is not valid JSON');
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+/** One gateway process on a Sentinel-managed primary (REDIS_SENTINELS + REDIS_SENTINEL_NAME). */
+describe('A gateway on Redis Sentinel', () => {
+  requireBinaries(['redis-server', 'redis-sentinel']);
+  const prefix = `herald-gws-${randomBytes(3).toString('hex')}:`;
+  let sentinel: RedisSentinelTopology | undefined;
+  let gw: SpawnedGateway | undefined;
+  let stream: SseStream | undefined;
+
+  beforeAll(async () => {
+    if (missingBinaries(['redis-server', 'redis-sentinel']).length > 0) return;
+    sentinel = await startRedisSentinel();
+    gw = await spawnReadyGateway(
+      {
+        BROKER: 'redis',
+        REDIS_SENTINELS: sentinel.sentinelAddresses,
+        REDIS_SENTINEL_NAME: sentinel.name,
+        REDIS_KEY_PREFIX: prefix,
+        INGEST_STREAM: `${prefix}ingest`,
+      },
+      30_000,
+    );
+  }, 90_000);
+  afterAll(async () => {
+    await stream?.close();
+    gw?.kill('SIGKILL');
+    await gw?.exited;
+    await sentinel?.stop();
+  });
+
+  it('should publish, stream, resume and ingest through the primary the sentinels name', async () => {
+    const g = gw as SpawnedGateway;
+    const t = sentinel as RedisSentinelTopology;
+    stream = await openStream(g.url, '/events?topic=s/**');
+    await sleep(200);
+    const first = await publish(g.url, { topic: 's/1', data: { n: 1 } });
+    expect(first.status).toBe(202);
+    const primary = new Redis(await t.primaryPort(), '127.0.0.1');
+    primary.on('error', () => undefined);
+    try {
+      await primary.xadd(`${prefix}ingest`, '*', 'topic', 's/2', 'data', '{"n":2}');
+      await stream.waitForEvents(2, 10_000);
+      expect(stream.events.map((e) => JSON.parse(e.data) as { n: number })).toEqual([
+        { n: 1 },
+        { n: 2 },
+      ]);
+      expect(await primary.exists(`${prefix}{events}:t:s/1`)).toBe(1);
+    } finally {
+      primary.disconnect();
+    }
+    const resumed = await openStream(g.url, '/events?topic=s/**', {
+      headers: { 'Last-Event-ID': first.body.id as string },
+    });
+    try {
+      await resumed.waitForEvents(1, 10_000);
+      expect(resumed.events[0].id).toBe(stream.events[1].id);
+    } finally {
+      await resumed.close();
     }
   });
 });
