@@ -6,7 +6,7 @@ import { describeBrokerContract } from '@herald/broker/testing';
 import { RedisClusterBus } from '@herald/cluster';
 import { RedisLimitsStore } from '@herald/limits';
 import type { RedisConnectionOptions } from '@herald/redis';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
+import { useRedisCluster } from '../support/redis-cluster';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, requireBinaries } from '../support/redis-topology';
 import { waitFor } from '../support/wait';
@@ -122,18 +122,11 @@ function describeTopology(name: string, connection: () => RedisConnectionOptions
 }
 
 describe('Redis Cluster (3 primaries, 1 replica each)', () => {
-  requireBinaries(BINARIES);
-  let cluster: RedisClusterTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) cluster = await startRedisCluster({ basePort: 7100 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
 
   describeTopology('Cluster', () => ({
     mode: 'cluster',
-    nodes: (cluster as RedisClusterTopology).nodes.map((n) => ({
+    nodes: cluster().nodes.map((n) => ({
       host: '127.0.0.1',
       port: n.port,
     })),

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBroker, type BrokerMessage } from '@herald/broker';
 import type { RedisConnectionOptions } from '@herald/redis';
 import { parseTopicFilter } from '@herald/topics';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
+import { useRedisCluster } from '../support/redis-cluster';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, redisQuery, requireBinaries } from '../support/redis-topology';
 import { sleep, waitFor } from '../support/wait';
@@ -169,26 +169,19 @@ function cursorBefore(id: string): string {
 }
 
 describe('Redis Cluster failover with REDIS_MIN_REPLICAS_ACK=1', () => {
-  requireBinaries(BINARIES);
-  let cluster: RedisClusterTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) cluster = await startRedisCluster({ basePort: 7100 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
 
   describeFailover(
     'Cluster',
     () => ({
       mode: 'cluster',
-      nodes: (cluster as RedisClusterTopology).nodes.map((n) => ({
+      nodes: cluster().nodes.map((n) => ({
         host: '127.0.0.1',
         port: n.port,
       })),
     }),
     async () => {
-      const c = cluster as RedisClusterTopology;
+      const c = cluster();
       const victim = await c.primaryForSlot(EVENTS_SLOT);
       const [replica] = await c.replicasOf(victim);
       // The replica falls behind (frozen) while publishes go on, then the primary dies: what

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useGatewayPair } from '../support/gateway-pair';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
+import { useRedisCluster } from '../support/redis-cluster';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, requireBinaries } from '../support/redis-topology';
 import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
@@ -16,32 +16,27 @@ const token = (sub: string, grants: { subscribe?: string[]; admin?: boolean }) =
 
 /** Two gateway processes (built dist/) on a real 3-primary Redis Cluster (REDIS_CLUSTER_NODES). */
 describe('Two gateways on a Redis Cluster', () => {
-  requireBinaries(BINARIES);
   const prefix = `herald-gw-${randomBytes(3).toString('hex')}:`;
   const ingestStream = `${prefix}ingest`;
-  let cluster: RedisClusterTopology | undefined;
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
   const gws = useGatewayPair({
-    env: async () => {
-      if (missingBinaries(BINARIES).length > 0) return undefined;
-      cluster = await startRedisCluster({ basePort: 7100 });
-      return {
-        BROKER: 'redis',
-        REDIS_CLUSTER_NODES: cluster.seeds,
-        REDIS_KEY_PREFIX: prefix,
-        INGEST_STREAM: ingestStream,
-        INGEST_CLAIM_IDLE_MS: '1500',
-        RETRY_MS: '100',
-        HISTORY_SIZE: '5000',
-        MAX_CONNECTIONS_PER_USER: '3',
-        REDACT_KEYS: 'password',
-      };
-    },
+    env: () =>
+      missingBinaries(BINARIES).length > 0
+        ? undefined
+        : {
+            BROKER: 'redis',
+            REDIS_CLUSTER_NODES: cluster().seeds,
+            REDIS_KEY_PREFIX: prefix,
+            INGEST_STREAM: ingestStream,
+            INGEST_CLAIM_IDLE_MS: '1500',
+            RETRY_MS: '100',
+            HISTORY_SIZE: '5000',
+            MAX_CONNECTIONS_PER_USER: '3',
+            REDACT_KEYS: 'password',
+          },
     ids: ['node-a', 'node-b'],
     readyTimeoutMs: 30_000,
     setupTimeoutMs: 90_000,
-    cleanup: async () => {
-      await cluster?.stop();
-    },
   });
   const open = gws.open;
   const admin = token('ops', { admin: true });
@@ -67,7 +62,7 @@ describe('Two gateways on a Redis Cluster', () => {
       ids.push({ topic, id: res.body.id as string });
     }
     // The events are in the Cluster (not in some other Redis).
-    const t = cluster as RedisClusterTopology;
+    const t = cluster();
     const redis = new Cluster([{ host: '127.0.0.1', port: t.nodes[0].port }]);
     redis.on('error', () => undefined);
     try {
@@ -179,7 +174,7 @@ describe('Two gateways on a Redis Cluster', () => {
   });
 
   it('should publish ingest-stream entries once (redacted) and dead-letter invalid ones', async () => {
-    const t = cluster as RedisClusterTopology;
+    const t = cluster();
     const redis = new Cluster([{ host: '127.0.0.1', port: t.nodes[0].port }]);
     redis.on('error', () => undefined);
     try {

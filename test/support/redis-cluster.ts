@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import {
   baseServerArgs,
   infoFields,
+  missingBinaries,
   redisQuery,
+  requireBinaries,
   spawnTracked,
   topologyDir,
   waitForPing,
@@ -249,4 +252,28 @@ function clusterTopology(
     stop: stopAll,
   };
   return topology;
+}
+
+/**
+ * Registers hooks in the current `describe`: its tests skip unless `binaries` are installed
+ * (requireBinaries; in CI a missing one fails), a cluster is started ({@link startRedisCluster})
+ * before all and stopped after all. Returns the running topology (throws if it did not start).
+ */
+export function useRedisCluster(
+  binaries: readonly string[],
+  options: RedisClusterOptions = {},
+  setupTimeoutMs = 60_000,
+): () => RedisClusterTopology {
+  requireBinaries(binaries);
+  let cluster: RedisClusterTopology | undefined;
+  beforeAll(async () => {
+    if (missingBinaries(binaries).length === 0) cluster = await startRedisCluster(options);
+  }, setupTimeoutMs);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => {
+    if (!cluster) throw new Error('the Redis Cluster is not running (beforeAll skipped or failed)');
+    return cluster;
+  };
 }
