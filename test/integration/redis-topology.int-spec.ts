@@ -1,10 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useRedisCluster } from '../support/redis-cluster';
-import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
-import { missingBinaries, requireBinaries } from '../support/redis-topology';
-
-const canRun = () => missingBinaries(['redis-server', 'redis-cli', 'redis-sentinel']).length === 0;
+import { useRedisSentinel } from '../support/redis-sentinel';
 
 describe('Redis Cluster harness', () => {
   const cluster = useRedisCluster(['redis-server', 'redis-cli'], { basePort: 7100 });
@@ -36,18 +33,10 @@ describe('Redis Cluster harness', () => {
 });
 
 describe('Redis Sentinel harness', () => {
-  requireBinaries(['redis-server', 'redis-sentinel']);
-  let topology: RedisSentinelTopology | undefined;
-
-  beforeAll(async () => {
-    if (canRun()) topology = await startRedisSentinel();
-  }, 60_000);
-  afterAll(async () => {
-    await topology?.stop();
-  });
+  const topology = useRedisSentinel(['redis-server', 'redis-sentinel']);
 
   it('should promote the replica when the primary is killed, keeping replicated writes', async () => {
-    const t = topology as RedisSentinelTopology;
+    const t = topology();
     const client = new Redis({
       sentinels: t.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
       name: t.name,

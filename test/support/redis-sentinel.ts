@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import {
   baseServerArgs,
   infoFields,
+  missingBinaries,
   redisQuery,
+  requireBinaries,
   spawnTracked,
   topologyDir,
   waitForPing,
@@ -181,4 +184,30 @@ function pairs(reply: unknown): Map<string, string> {
   if (!Array.isArray(reply)) return out;
   for (let i = 0; i + 1 < reply.length; i += 2) out.set(String(reply[i]), String(reply[i + 1]));
   return out;
+}
+
+/**
+ * Registers hooks in the current `describe`: its tests skip unless `binaries` are installed
+ * (requireBinaries; in CI a missing one fails), a Sentinel topology is started
+ * ({@link startRedisSentinel}) before all and stopped after all. Returns the running topology
+ * (throws if it did not start).
+ */
+export function useRedisSentinel(
+  binaries: readonly string[],
+  options: RedisSentinelOptions = {},
+  setupTimeoutMs = 60_000,
+): () => RedisSentinelTopology {
+  requireBinaries(binaries);
+  let topology: RedisSentinelTopology | undefined;
+  beforeAll(async () => {
+    if (missingBinaries(binaries).length === 0) topology = await startRedisSentinel(options);
+  }, setupTimeoutMs);
+  afterAll(async () => {
+    await topology?.stop();
+  });
+  return () => {
+    if (!topology)
+      throw new Error('the Sentinel topology is not running (beforeAll skipped or failed)');
+    return topology;
+  };
 }
