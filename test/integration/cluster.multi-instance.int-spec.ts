@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useRedisGatewayPair } from '../support/gateway-pair';
+import { checkListCloseRevokeAcrossInstances } from '../support/gateway-pair.checks';
 import { spawnReadyGateway } from '../support/spawn-gateway';
 import type { SseStream } from '../support/sse-client';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
-
-interface Listed {
-  id: string;
-  sub: string | null;
-  instance: string;
-}
 
 const token = (sub: string, grants: { subscribe?: string[]; admin?: boolean }) =>
   hs256(claims(grants, { sub }));
@@ -31,11 +26,6 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
     await new Promise((r) => setTimeout(r, 300));
     const shed = s.events.find((e) => e.event === 'herald.shed');
     return shed ? (JSON.parse(shed.data) as { reason: string }).reason : undefined;
-  };
-  const list = async (base: string): Promise<Listed[]> => {
-    const res = await fetch(`${base}/admin/connections`, { headers: bearer(admin) });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { connections: Listed[] }).connections;
   };
 
   it('should refuse exactly the stream over MAX_CONNECTIONS_PER_USER across both instances', async () => {
@@ -60,39 +50,7 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
   });
 
   it('should list, close and revoke streams held by either instance', async () => {
-    const onA = await open(gws.a.url, 'alice');
-    const onB = await open(gws.b.url, 'alice');
-    const bobOnB = await open(gws.b.url, 'bob');
-    await waitFor(async () => (await list(gws.a.url)).filter((c) => c.sub).length >= 3, 'listed');
-    const listed = await list(gws.a.url);
-    expect(new Set(listed.map((c) => c.instance))).toEqual(new Set(['node-a', 'node-b']));
-    const bobs = listed.filter((c) => c.sub === 'bob');
-    expect(bobs).toHaveLength(1);
-    expect(bobs[0].instance).toBe('node-b');
-
-    // Close bob's stream on B through A.
-    const closed = await fetch(`${gws.a.url}/admin/connections/${bobs[0].id}`, {
-      method: 'DELETE',
-      headers: bearer(admin),
-    });
-    expect(closed.status).toBe(204);
-    await bobOnB.waitForEnd();
-
-    // Revoke alice through B: her streams on both instances close; her old token gets 204 on A.
-    const old = token('alice', { subscribe: ['**'] });
-    const revoked = await fetch(`${gws.b.url}/admin/revocations`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...bearer(admin) },
-      body: JSON.stringify({ sub: 'alice' }),
-    });
-    expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ sub: 'alice', closed: 2 });
-    await onA.waitForEnd();
-    await onB.waitForEnd();
-    const again = await fetch(`${gws.a.url}/events?topic=c/x`, {
-      headers: { Accept: 'text/event-stream', ...bearer(old) },
-    });
-    expect(again.status).toBe(204);
+    await checkListCloseRevokeAcrossInstances(gws, ['node-a', 'node-b'], admin);
   });
 
   it('should heal the per-user count within 60 s after an instance is killed', async () => {

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useGatewayPair } from '../support/gateway-pair';
+import {
+  checkIdempotencyAcrossInstances,
+  checkListCloseRevokeAcrossInstances,
+} from '../support/gateway-pair.checks';
 import { useRedisCluster } from '../support/redis-cluster';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, requireBinaries } from '../support/redis-topology';
@@ -110,18 +114,7 @@ describe('Two gateways on a Redis Cluster', () => {
   });
 
   it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
-    const s = await open(gws.b.url, '/events?topic=idem/1');
-    await sleep(200);
-    const body = { topic: 'idem/1', data: { n: 1 } };
-    const first = await publish(gws.a.url, body, { 'Idempotency-Key': 'retry-1' });
-    const again = await publish(gws.b.url, body, { 'Idempotency-Key': 'retry-1' });
-    expect(first.status).toBe(202);
-    expect(again).toMatchObject({ status: 202, body: first.body });
-    const other = await publish(gws.b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
-    expect(other.status).toBe(422);
-    await s.waitForEvents(1);
-    await sleep(300);
-    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+    await checkIdempotencyAcrossInstances(gws);
   });
 
   it('should refuse the stream over MAX_CONNECTIONS_PER_USER across both instances', async () => {
@@ -136,41 +129,7 @@ describe('Two gateways on a Redis Cluster', () => {
   });
 
   it('should list, close and revoke streams held by either instance', async () => {
-    const onA = await openAs(gws.a.url, 'alice');
-    const onB = await openAs(gws.b.url, 'alice');
-    const bobOnB = await openAs(gws.b.url, 'bob');
-    const list = async () => {
-      const res = await fetch(`${gws.a.url}/admin/connections`, { headers: bearer(admin) });
-      expect(res.status).toBe(200);
-      return (
-        (await res.json()) as { connections: { id: string; sub: string; instance: string }[] }
-      ).connections;
-    };
-    await waitFor(async () => (await list()).filter((c) => c.sub).length >= 3, 'listed', 10_000);
-    const listed = await list();
-    expect(new Set(listed.map((c) => c.instance))).toEqual(new Set(['node-a', 'node-b']));
-    const bob = listed.find((c) => c.sub === 'bob');
-    expect(bob?.instance).toBe('node-b');
-    const closed = await fetch(`${gws.a.url}/admin/connections/${bob?.id}`, {
-      method: 'DELETE',
-      headers: bearer(admin),
-    });
-    expect(closed.status).toBe(204);
-    await bobOnB.waitForEnd();
-    const old = token('alice', { subscribe: ['**'] });
-    const revoked = await fetch(`${gws.b.url}/admin/revocations`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...bearer(admin) },
-      body: JSON.stringify({ sub: 'alice' }),
-    });
-    expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ sub: 'alice', closed: 2 });
-    await onA.waitForEnd();
-    await onB.waitForEnd();
-    const again = await fetch(`${gws.a.url}/events?topic=c/x`, {
-      headers: { Accept: 'text/event-stream', ...bearer(old) },
-    });
-    expect(again.status).toBe(204);
+    await checkListCloseRevokeAcrossInstances(gws, ['node-a', 'node-b'], admin);
   });
 
   it('should publish ingest-stream entries once (redacted) and dead-letter invalid ones', async () => {

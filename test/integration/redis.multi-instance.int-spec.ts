@@ -1,6 +1,7 @@
 import { EventSource } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { useRedisGatewayPair } from '../support/gateway-pair';
+import { checkIdempotencyAcrossInstances } from '../support/gateway-pair.checks';
 import { publish, type SseStream } from '../support/sse-client';
 import { sleep, waitFor } from '../support/wait';
 
@@ -26,18 +27,7 @@ describe('Redis broker with two gateway instances', () => {
   });
 
   it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
-    const s = await open(gws.b.url, '/events?topic=idem/1');
-    await sleep(200);
-    const body = { topic: 'idem/1', data: { n: 1 } };
-    const first = await publish(gws.a.url, body, { 'Idempotency-Key': 'retry-1' });
-    const again = await publish(gws.b.url, body, { 'Idempotency-Key': 'retry-1' });
-    expect(first.status).toBe(202);
-    expect(again).toMatchObject({ status: 202, body: first.body });
-    const other = await publish(gws.b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
-    expect(other.status).toBe(422);
-    await s.waitForEvents(1);
-    await sleep(300);
-    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+    await checkIdempotencyAcrossInstances(gws);
   });
 
   it('should give clients joining B mid-burst a gap-free, duplicate-free suffix of the publishes on A', async () => {
