@@ -9,8 +9,9 @@
 // How: one `tsc -p tsconfig.pack.json` (declarations on) compiles libs/*/src. tsc keeps module
 // specifiers as written, so `@herald/<x>` imports stay package imports (the app build rewrites
 // them to relative paths with tsc-alias; this build must not). Each lib's output is staged as
-// <stage>/<name>/dist next to its package.json, checked (every `exports` target exists, no
-// relative import leaves the package), and packed.
+// <stage>/<name>/dist next to its package.json, audited (scripts/package-audit.mjs: every
+// `exports` target exists, every bare import is a declared dependency or peer, no relative
+// import leaves the package), and packed.
 import { spawnSync } from 'node:child_process';
 import {
   cpSync,
@@ -24,7 +25,8 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { auditPackage } from './package-audit.mjs';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const outFlag = process.argv.indexOf('--out');
@@ -79,7 +81,9 @@ try {
         'on NestJS. See "Using Herald\'s libraries in your app" in Herald\'s README for install ' +
         'and peer dependencies.\n',
     );
-    checkStage(stage, pkg);
+    const problems = auditPackage(stage);
+    if (problems.length > 0)
+      fail(`${pkg.name} is not a sound package:\n  ${problems.join('\n  ')}`);
     const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', out], {
       cwd: stage,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,34 +99,4 @@ try {
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
-}
-
-/** Refuses a package whose `exports` point at missing files or whose code leaves its folder. */
-function checkStage(stage, pkg) {
-  const targets = [];
-  const walk = (value) => {
-    if (typeof value === 'string') targets.push(value);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk(pkg.exports);
-  for (const target of [pkg.main, pkg.types, ...targets]) {
-    if (target !== undefined && !existsSync(join(stage, target))) {
-      fail(`${pkg.name}: ${target} (main/types/exports) is not in the package.`);
-    }
-  }
-  const files = (dir) =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
-    );
-  const specifier = /(?:require\(|from\s+|import\()\s*["']([^"']+)["']/g;
-  for (const file of files(join(stage, 'dist'))) {
-    if (!file.endsWith('.js') && !file.endsWith('.d.ts')) continue;
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(specifier)) {
-      if (!spec.startsWith('.')) continue;
-      const target = resolve(dirname(file), spec);
-      if (target !== stage && !target.startsWith(stage + sep)) {
-        fail(`${pkg.name}: ${relative(stage, file)} imports ${spec}, outside the package.`);
-      }
-    }
-  }
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditPackage } from '../support/package-audit';
+import { auditPackage } from '../../scripts/package-audit.mjs';
 import { openStream, type SseStream } from '../support/sse-client';
 import { TEST_JWT_SECRET, bearer, claims, hs256 } from '../support/tokens';
 import { sleep, waitFor } from '../support/wait';

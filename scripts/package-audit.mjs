@@ -1,28 +1,20 @@
-import { builtinModules } from 'node:module';
+// What is wrong with a built npm package, read from its files: used by scripts/pack-libs.mjs on
+// each staged lib before `npm pack`, and by test/integration/packages.int-spec.ts on the packages
+// installed in an app outside the repository. Types: package-audit.d.mts.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-
-/** The parts of a package.json the audit reads. */
-interface Manifest {
-  readonly name?: string;
-  readonly version?: string;
-  readonly main?: string;
-  readonly types?: string;
-  readonly exports?: unknown;
-  readonly dependencies?: Record<string, string>;
-  readonly peerDependencies?: Record<string, string>;
-}
 
 const SPECIFIER = /(?:require\(|from\s+|import\()\s*["']([^"']+)["']/g;
 const BUILTINS = new Set(builtinModules);
 
 /** The package a bare specifier names: `@scope/name` or `name`. */
-export function packageName(specifier: string): string {
+export function packageName(specifier) {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-function files(dir: string): string[] {
+function files(dir) {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name < b.name ? -1 : 1,
   );
@@ -35,31 +27,31 @@ function files(dir: string): string[] {
   );
 }
 
-function targets(value: unknown): string[] {
+function targets(value) {
   if (typeof value === 'string') return [value];
   if (value !== null && typeof value === 'object') return Object.values(value).flatMap(targets);
   return [];
 }
 
 /**
- * What is wrong with an installed (or staged) package in `dir`: a missing name, version,
- * `main`/`types` or `exports` entry (with `types`), an `exports`/`main`/`types` target that is
- * not in the package, a relative import that leaves the package or names no file, a bare import
- * of a package that is neither a dependency nor a peer dependency, or a `@herald/*` dependency
- * on another version than its own. Empty when the package is sound.
+ * What is wrong with the package in `dir`: a missing name, version, `main`/`types` or `exports`
+ * "." entry with `types`; a `main`/`types`/`exports` target that is not in the package; a
+ * relative import (in .js or .d.ts) that leaves the package or names no file; a bare import of a
+ * package that is neither a dependency nor a peer dependency; a `@herald/*` dependency on
+ * another version than the package's own. Empty when the package is sound.
  */
-export function auditPackage(dir: string): string[] {
+export function auditPackage(dir) {
   const root = resolve(dir);
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const name = pkg.name ?? '(unnamed)';
-  const problems: string[] = [];
-  const say = (problem: string) => problems.push(`${name}: ${problem}`);
+  const problems = [];
+  const say = (problem) => problems.push(`${name}: ${problem}`);
   if (pkg.name === undefined) say('no name');
   if (pkg.version === undefined) say('no version');
   if (pkg.main === undefined) say('no main');
   if (pkg.types === undefined) say('no types');
-  const root_ = (pkg.exports as Record<string, unknown> | undefined)?.['.'];
-  if (root_ === undefined || typeof root_ !== 'object' || root_ === null || !('types' in root_)) {
+  const dot = pkg.exports?.['.'];
+  if (dot === null || typeof dot !== 'object' || !('types' in dot)) {
     say('exports has no "." entry with "types"');
   }
   for (const target of [pkg.main, pkg.types, ...targets(pkg.exports)]) {
