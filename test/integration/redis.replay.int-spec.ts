@@ -46,7 +46,11 @@ describe('RedisBroker replay reads (private redis-server)', () => {
   });
 
   async function make(historySize = 1000): Promise<RedisBroker> {
-    const broker = new RedisBroker({ url: server!.url, historySize, historyTtlMs: 600_000 });
+    const broker = new RedisBroker({
+      redis: { mode: 'single', url: server!.url },
+      historySize,
+      historyTtlMs: 600_000,
+    });
     brokers.push(broker);
     await waitFor(
       () =>

@@ -34,6 +34,13 @@ export const configSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: list.default([]),
+  REDIS_SENTINELS: list.default([]),
+  REDIS_SENTINEL_NAME: optionalText,
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
+  REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int(1, 60_000).default(1000),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of [A-Za-z0-9._:-]')

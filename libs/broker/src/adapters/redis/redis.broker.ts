@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
 import { Observable } from 'rxjs';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { TopicIndex, type TopicFilter } from '@herald/topics';
 import {
   Broker,
@@ -37,8 +37,8 @@ import {
 
 /** Options of the Redis adapter. */
 export interface RedisBrokerOptions {
-  /** `redis://` or `rediss://` URL. */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (default `herald:`); tests use unique prefixes. */
   readonly keyPrefix?: string;
   /** Retained events per topic (HISTORY_SIZE). */
@@ -47,6 +47,13 @@ export interface RedisBrokerOptions {
   readonly historyTtlMs: number;
   /** How often the instance checks the global counter to catch silent pub/sub losses (1000). */
   readonly syncIntervalMs?: number;
+  /**
+   * Replicas that must confirm each publish (`WAIT`) before it succeeds (default 0). When fewer
+   * confirm within `replicasAckTimeoutMs` the publish fails as unavailable.
+   */
+  readonly minReplicasAck?: number;
+  /** How long a publish waits for the replicas, in ms (default 1000). */
+  readonly replicasAckTimeoutMs?: number;
 }
 
 /** Largest gap the instance backfills from the streams; beyond it, local streams are reset. */
@@ -55,6 +62,8 @@ const MAX_BACKFILL = 100_000;
 const PAGE = 500;
 /** Consecutive sync ticks without pub/sub progress before the subscriber is reconnected. */
 const STALL_TICKS = 3;
+/** Recently dispatched sequences remembered to recognise a sequence reused after a failover. */
+const RECENT_SEQS = 4096;
 
 /** Live events one resume buffers while it replays; past it, it reads them from history. */
 const MAX_REPLAY_LIVE_BUFFER = 1024;
@@ -151,9 +160,9 @@ export class RedisBroker extends Broker {
   private readonly logger = new Logger(RedisBroker.name);
   private readonly keys: RedisKeys;
   /** Commands: no offline queue, so publish and ping fail fast while Redis is away. */
-  private readonly cmd: Redis;
+  private readonly cmd: RedisClient;
   /** The one pub/sub subscription of this instance. */
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
   private readonly index = new TopicIndex<RedisSubscription>();
   private readonly subscriptions = new Set<RedisSubscription>();
   /** Epoch of the key space as last seen (undefined until Redis answered once). */
@@ -172,42 +181,26 @@ export class RedisBroker extends Broker {
   private lastRemoteSeq = 0;
   private knownTopics = 0;
   private readonly replays: RedisReplayReader;
+  /** seq -> ms of recently dispatched events (sequence regression detection). */
+  private readonly recent = new Map<number, number>();
   private closed = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
     this.keys = new RedisKeys(options.keyPrefix);
     this.scriptSha = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
-    const common: RedisOptions = {
-      lazyConnect: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-    };
-    this.cmd = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: false,
-      // Never resend a command after a reconnect: the publish script may have run before the
-      // connection dropped, and a second run would store and deliver its events twice. Commands
-      // in flight at a drop fail at once (maxRetriesPerRequest 0 flushes them on close); the
-      // publisher gets 503 and may retry with its Idempotency-Key; reads are retried by callers.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      connectionName: 'herald-cmd',
-    });
+    const connections = new RedisConnections(options.redis);
+    // Commands are never resent after a reconnect (the provider's `commands` role): the publish
+    // script may have run before the connection dropped, and a second run would store and
+    // deliver its events twice. The publisher gets 503 and may retry with its Idempotency-Key.
+    this.cmd = connections.create('commands', { name: 'herald-cmd' });
     this.replays = new RedisReplayReader(
       this.cmd,
       this.keys,
       options.historySize,
       options.historyTtlMs,
     );
-    this.sub = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: true,
-      autoResubscribe: true,
-      maxRetriesPerRequest: null,
-      connectionName: 'herald-sub',
-    });
+    this.sub = connections.create('subscriber', { name: 'herald-sub', sharded: true });
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
     let lost = false;
@@ -303,11 +296,38 @@ export class RedisBroker extends Broker {
 
   private async evalPublish(keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+      return await this.runScript(false, keys, args);
     } catch (err) {
       if (!errorText(err).includes('NOSCRIPT')) throw err;
-      return this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+      return this.runScript(true, keys, args);
     }
+  }
+
+  /**
+   * Runs the publish script; with `minReplicasAck`, `WAIT` follows in the same pipeline (so on
+   * Cluster it reaches the primary that ran the script) and too few confirmations fail it.
+   */
+  private async runScript(full: boolean, keys: string[], args: string[]): Promise<unknown> {
+    const replicas = this.options.minReplicasAck ?? 0;
+    if (replicas === 0) {
+      return full
+        ? this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args)
+        : this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    }
+    const pipeline = this.cmd.pipeline();
+    if (full) pipeline.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+    else pipeline.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    pipeline.call('WAIT', String(replicas), String(this.options.replicasAckTimeoutMs ?? 1000));
+    const results = (await pipeline.exec()) ?? [];
+    const [script, wait] = results;
+    if (!script) throw new Error('no reply to the publish script');
+    if (script[0]) throw script[0];
+    if (wait?.[0]) throw wait[0];
+    const confirmed = Number(wait?.[1] ?? 0);
+    if (confirmed < replicas) {
+      throw new Error(`${confirmed} of ${replicas} replicas confirmed the write in time`);
+    }
+    return script[1];
   }
 
   private detectShardedPubSub(): void {
@@ -532,6 +552,8 @@ export class RedisBroker extends Broker {
           await this.syncToRemote();
         } else {
           const e = task.event;
+          const seen = this.recent.get(e.seq);
+          if (seen !== undefined && seen !== e.ms) this.onRegression(e.ms, e.seq - 1);
           if (e.seq > this.lastSeq + 1) await this.backfill(e.seq - 1);
           if (e.seq > this.lastSeq) this.dispatch(e);
         }
@@ -565,13 +587,31 @@ export class RedisBroker extends Broker {
     const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
     if (epoch !== null) this.adoptEpoch(epoch);
     if (!last) return;
-    const [, seq] = splitId(last);
-    if (seq > this.lastSeq) await this.backfill(seq);
+    const [ms, seq] = splitId(last);
+    if (seq < this.lastSeq) this.onRegression(ms, seq);
+    else if (seq > this.lastSeq) await this.backfill(seq);
+  }
+
+  /**
+   * The sequence went back (a failover lost writes the replica never got): events this instance
+   * delivered after `seq` are gone and their numbers will be reused, so local streams reset.
+   */
+  private onRegression(ms: number, seq: number): void {
+    this.logger.warn(
+      `Redis sequence went back from ${this.lastSeq} to ${seq} (failover lost writes): resetting local streams`,
+    );
+    this.recent.clear();
+    this.lastSeq = seq;
+    this.lastMs = ms;
+    this.resetAll('history-expired');
   }
 
   private dispatch(event: SeqEvent): void {
     this.lastSeq = event.seq;
     this.lastMs = event.ms;
+    this.recent.set(event.seq, event.ms);
+    if (this.recent.size > RECENT_SEQS)
+      this.recent.delete(this.recent.keys().next().value as number);
     this.index.forEachMatch(event.topic, (sub) => sub.deliver(event));
   }
 
@@ -654,6 +694,7 @@ export class RedisBroker extends Broker {
     this.epoch = epoch;
     this.lastSeq = 0;
     this.lastMs = 0;
+    this.recent.clear();
     this.resetAll('history-expired');
   }
 
@@ -668,6 +709,8 @@ export class RedisBroker extends Broker {
   /** Detects a silent pub/sub loss: the counter moved but nothing arrived. */
   private tick(): void {
     if (this.closed || this.cmd.status !== 'ready') return;
+    // A baseline read that failed (e.g. a Cluster node connection closed at start) is retried.
+    if (!this.baselineKnown) this.enqueue({ kind: 'sync' });
     this.cmd
       .mget(this.keys.last)
       .then(([last]) => {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@herald/redis';
 import { filterMatches, type TopicFilter } from '@herald/topics';
 import type { BrokerEvent } from '../../broker.types';
 import { formatRedisCursor, streamId, type RedisCursor, type RedisKeys } from './redis.keys';
@@ -74,7 +74,7 @@ export class RedisReplayReader {
   private recentBytes = 0;
 
   constructor(
-    private readonly cmd: Redis,
+    private readonly cmd: RedisClient,
     private readonly keys: RedisKeys,
     private readonly historySize: number,
     private readonly historyTtlMs: number,
