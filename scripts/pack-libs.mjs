@@ -33,6 +33,12 @@ const outFlag = process.argv.indexOf('--out');
 const out = resolve(outFlag === -1 ? join(root, '.packs') : process.argv[outFlag + 1]);
 const require = createRequire(join(root, 'package.json'));
 
+/** A path relative to the repository when it is inside it, else absolute. */
+function shown(path) {
+  const rel = relative(root, path);
+  return rel.startsWith('..') ? path : rel;
+}
+
 function fail(message) {
   process.stderr.write(`pack:libs: ${message}\n`);
   process.exit(1);
@@ -51,6 +57,8 @@ const libs = readdirSync(join(root, 'libs')).filter((name) =>
 if (libs.length === 0) fail('no libs/<name>/package.json found.');
 
 const work = mkdtempSync(join(tmpdir(), 'herald-pack-'));
+// Removed on every exit, including a refusal (fail() exits from inside the loop).
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 try {
   const build = join(work, 'build');
   const started = Date.now();
@@ -93,7 +101,7 @@ try {
     const [{ filename }] = JSON.parse(packed.stdout);
     manifest[pkg.name] = join(out, filename);
     process.stdout.write(
-      `pack:libs: ${pkg.name}@${pkg.version} -> ${relative(root, join(out, filename))}\n`,
+      `pack:libs: ${pkg.name}@${pkg.version} -> ${shown(join(out, filename))}\n`,
     );
   }
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
