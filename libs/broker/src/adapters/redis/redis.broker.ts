@@ -456,9 +456,17 @@ export class RedisBroker extends Broker {
           const outcome = await this.replayRound(sub, pos);
           if (sub.closed) return;
           if (outcome.kind === 'reset') {
-            // Events up to the reset cursor belong to the state the client refetches.
-            sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
-            sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            // Events up to the reset cursor belong to the state the client refetches. An unknown
+            // cursor (another epoch: Redis lost its data; or ahead of the head) says nothing about
+            // this key space's sequence: the position is the head, or the new epoch's events
+            // below the old cursor's sequence would be dropped as already sent.
+            if (outcome.reason === 'unknown-cursor') {
+              sub.maxSeq = outcome.at.seq;
+              sub.lastMs = outcome.at.ms;
+            } else {
+              sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+              sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            }
             sub.reset(
               outcome.reason,
               formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
