@@ -453,8 +453,16 @@ export class RedisBroker extends Broker {
         for (;;) {
           sub.buffer = [];
           sub.overflowed = false;
+          const epochBefore = this.epoch;
           const outcome = await this.replayRound(sub, pos);
           if (sub.closed) return;
+          if (epochBefore !== undefined && this.epoch !== epochBefore) {
+            // Redis lost its data while this round ran (the new epoch reset every local stream):
+            // what the round read and its head belong to the old key space. The next round
+            // starts from that head, which it resets to the new key space's head.
+            pos = outcome.at;
+            continue;
+          }
           if (outcome.kind === 'reset') {
             // Events up to the reset cursor belong to the state the client refetches. An unknown
             // cursor (another epoch: Redis lost its data; or ahead of the head) says nothing about
