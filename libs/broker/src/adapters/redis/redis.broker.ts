@@ -276,6 +276,7 @@ export class RedisBroker extends Broker {
     try {
       reply = await this.evalPublish(keys, args);
     } catch (err) {
+      if (isReplyError(err)) this.logger.warn(`Redis refused a publish: ${errorText(err)}`);
       throw publishFailed(err);
     }
     const [status, a, b] = reply as [string, string, string?];
@@ -761,15 +762,22 @@ function unavailable(message: string, cause?: unknown): BrokerError {
  * only a retry with the same Idempotency-Key is safe. Both are 503 (never retried here).
  */
 function publishFailed(err: unknown): BrokerError {
-  // redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`).
-  if (err instanceof Error && err.name === 'ReplyError') {
-    return unavailable(`Redis refused the publish: ${errorText(err)}`, err);
+  if (isReplyError(err)) {
+    // Only Redis' reason code (OOM, READONLY, BUSY...) reaches the publisher: the rest of the
+    // reply names the script digest and line and server settings (logged instead).
+    const code = /^[A-Z][A-Z_]*\b/.exec(errorText(err))?.[0] ?? 'ERR';
+    return unavailable(`Redis refused the publish (${code}); nothing was published`, err);
   }
   return unavailable(
     'the Redis connection broke before the publish was confirmed; it may have been stored: ' +
       'retry with the same Idempotency-Key',
     err,
   );
+}
+
+/** redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`). */
+function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
 }
 
 function errorText(err: unknown): string {
