@@ -60,4 +60,34 @@ describe('Admin API while Redis stalls (private redis-server, SIGSTOP)', () => {
       10_000,
     );
   }, 40_000);
+
+  it('should answer a publish with 503 (outcome unknown) instead of hanging while Redis does not answer', async () => {
+    // No `sub`: the revocation check (which fails closed with its own 503) is skipped, so the
+    // publish itself is what reaches the stalled Redis.
+    const noSubPublisher: Record<string, unknown> = { ...claims({ publish: ['**'] }) };
+    delete noSubPublisher.sub;
+    const publisher = hs256(noSubPublisher);
+    const post = () =>
+      fetch(`${gw.url}/events`, {
+        method: 'POST',
+        headers: { ...bearer(publisher), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ topic: 'stall/a', data: 1 }),
+      });
+    expect((await post()).status).toBe(202);
+    process.kill(redis.child.pid as number, 'SIGSTOP');
+    try {
+      // Without a command timeout the request never ends: the race below would take the abort.
+      const res = await post();
+      const body = (await res.json()) as { statusCode: number; message: string };
+      expect({ status: res.status, statusCode: body.statusCode }).toEqual({
+        status: 503,
+        statusCode: 503,
+      });
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(body.message).toMatch(/Idempotency-Key/);
+    } finally {
+      process.kill(redis.child.pid as number, 'SIGCONT');
+    }
+    await waitFor(async () => (await post()).status === 202, 'publishes accepted again', 15_000);
+  }, 40_000);
 });

@@ -193,7 +193,8 @@ export class RedisBroker extends Broker {
     // Commands are never resent after a reconnect (the provider's `commands` role): the publish
     // script may have run before the connection dropped, and a second run would store and
     // deliver its events twice. The publisher gets 503 and may retry with its Idempotency-Key.
-    this.cmd = connections.create('commands', { name: 'herald-cmd' });
+    // A stalled Redis (no reply, connection open) fails a command after 5 s instead of never.
+    this.cmd = connections.create('commands', { name: 'herald-cmd', commandTimeoutMs: 5000 });
     this.replays = new RedisReplayReader(
       this.cmd,
       this.keys,
