@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
 import {
   baseServerArgs,
   infoFields,
-  missingBinaries,
   redisQuery,
-  requireBinaries,
   spawnTracked,
   topologyDir,
   waitForPing,
+  useTopology,
   type TopologyProcess,
 } from './redis-topology';
 import { waitFor } from './wait';
@@ -264,16 +262,10 @@ export function useRedisCluster(
   options: RedisClusterOptions = {},
   setupTimeoutMs = 60_000,
 ): () => RedisClusterTopology {
-  requireBinaries(binaries);
-  let cluster: RedisClusterTopology | undefined;
-  beforeAll(async () => {
-    if (missingBinaries(binaries).length === 0) cluster = await startRedisCluster(options);
-  }, setupTimeoutMs);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  return () => {
-    if (!cluster) throw new Error('the Redis Cluster is not running (beforeAll skipped or failed)');
-    return cluster;
-  };
+  return useTopology(
+    binaries,
+    () => startRedisCluster(options),
+    'the Redis Cluster',
+    setupTimeoutMs,
+  );
 }

@@ -1,15 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
 import {
   baseServerArgs,
   infoFields,
-  missingBinaries,
   redisQuery,
-  requireBinaries,
   spawnTracked,
   topologyDir,
   waitForPing,
+  useTopology,
   type TopologyProcess,
 } from './redis-topology';
 import { waitFor } from './wait';
@@ -197,17 +195,10 @@ export function useRedisSentinel(
   options: RedisSentinelOptions = {},
   setupTimeoutMs = 60_000,
 ): () => RedisSentinelTopology {
-  requireBinaries(binaries);
-  let topology: RedisSentinelTopology | undefined;
-  beforeAll(async () => {
-    if (missingBinaries(binaries).length === 0) topology = await startRedisSentinel(options);
-  }, setupTimeoutMs);
-  afterAll(async () => {
-    await topology?.stop();
-  });
-  return () => {
-    if (!topology)
-      throw new Error('the Sentinel topology is not running (beforeAll skipped or failed)');
-    return topology;
-  };
+  return useTopology(
+    binaries,
+    () => startRedisSentinel(options),
+    'the Sentinel topology',
+    setupTimeoutMs,
+  );
 }
