@@ -20,8 +20,18 @@ describe('Redis Cluster harness', () => {
       for (const slot of [15495, 3300, 7365]) owners.add(await topology.primaryForSlot(slot));
       expect(owners.size).toBe(3);
       const victim = await topology.primaryForSlot(15495);
-      const replicated = await client.call('WAIT', '1', '2000');
-      expect(replicated).toBe(1);
+      // WAIT counts the writes of its own connection on its own node: write {a}k again on the
+      // victim itself (it owns the slot) and wait there, not on whichever node the Cluster
+      // client would route a keyless WAIT to.
+      const direct = new Redis({ host: '127.0.0.1', port: victim, lazyConnect: true });
+      direct.on('error', () => undefined);
+      try {
+        await direct.connect();
+        await direct.set('{a}k', 'a');
+        expect(await direct.call('WAIT', '1', '2000')).toBe(1);
+      } finally {
+        direct.disconnect();
+      }
       const promoted = await topology.killPrimaryAndWaitForFailover(victim);
       expect(promoted).not.toBe(victim);
       expect(await topology.primaryForSlot(15495)).toBe(promoted);
