@@ -1,3 +1,5 @@
+import { ServiceUnavailableException } from '@nestjs/common';
+
 /** Why a request was refused by authentication or authorization. */
 export enum AuthErrorCode {
   /** No token, and the request is not covered by ANONYMOUS_TOPICS (401). */
@@ -51,5 +53,18 @@ export class AuthError extends Error {
       case AuthErrorCode.OriginNotAllowed:
         return undefined;
     }
+  }
+}
+
+/**
+ * The revocation store could not answer. Herald fails closed: nothing opens or publishes
+ * unchecked. It is a transient refusal: `503` with `Retry-After`, or `200` + `herald.shed` to an
+ * event-stream client (a non-200 would stop a browser EventSource for good). A 503 HTTP
+ * exception, so an app embedding Herald's guards without Herald's filter still answers 503.
+ */
+export class RevocationUnavailableError extends ServiceUnavailableException {
+  constructor(message = 'revocation store unavailable; retry later') {
+    super(message);
+    this.name = 'RevocationUnavailableError';
   }
 }

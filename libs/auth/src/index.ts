@@ -6,7 +6,7 @@ export type {
   AuthModuleOptions,
   RevocationOptions,
 } from './auth.options';
-export { AuthError, AuthErrorCode } from './auth.errors';
+export { AuthError, AuthErrorCode, RevocationUnavailableError } from './auth.errors';
 export { AdminGuard, HERALD_GUARDS, PublisherGuard, SubscriberGuard } from './auth.guards';
 export { Public, IS_PUBLIC } from './public.decorator';
 export { CurrentPrincipal } from './principal.decorator';

@@ -9,6 +9,7 @@ export abstract class RevocationList {
    * True when `sub` was revoked after its token was issued. `issuedAt` is the token's `iat` in
    * epoch ms (seconds precision: a token from the revocation's own second is refused too); a
    * token without `iat` of a revoked subject is refused.
+   * @throws RevocationUnavailableError when the store cannot answer (callers fail closed).
    */
   abstract isRevoked(sub: string, issuedAt: number | undefined): Promise<boolean>;
 

@@ -84,7 +84,12 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
 
   onApplicationBootstrap(): void {
     const common: RedisOptions = {
-      maxRetriesPerRequest: null,
+      // A command in flight when the connection drops fails at once and is never resent after
+      // the reconnect (a resent XADD to the dead-letter stream would write it twice; a resent
+      // XREADGROUP would strand the entries of the lost reply): the loop reads its own pending
+      // entries again instead.
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(100 * times, 1000),
     };
@@ -92,7 +97,6 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     this.cmd = new Redis(this.options.url, {
       ...common,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
       connectionName: 'herald-ingest-cmd',
     });
     this.blocking.on('error', () => undefined);

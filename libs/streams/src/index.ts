@@ -10,8 +10,10 @@ export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connecti
 export { HEARTBEAT_FRAME, frameEvent, frameRetry, isValidEventId, jitter } from './sse.frame';
 export { frameOf } from './frame.cache';
 export { acceptsEventStream, respondShed } from './shed.responder';
+export { clientGone } from './client.presence';
 export type { ShedReason } from './shed.responder';
 export {
+  NO_CURSOR,
   SubscriptionErrorCode,
   SubscriptionRequestError,
   parseSubscription,

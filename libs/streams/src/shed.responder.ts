@@ -2,8 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SSE_HEADERS } from './sse.connection';
 import { frameEvent } from './sse.frame';
 
-/** Why a stream was refused for now. */
-export type ShedReason = 'rate-limited' | 'capacity' | 'draining';
+/**
+ * Why a stream was refused for now: the connect rate, a connection cap, draining, or a
+ * dependency that could not answer a check on the way (`unavailable`: the revocation store).
+ */
+export type ShedReason = 'rate-limited' | 'capacity' | 'draining' | 'unavailable';
 
 /** True when the request will take an event stream (EventSource sends `text/event-stream`). */
 export function acceptsEventStream(req: IncomingMessage): boolean {
@@ -14,7 +17,7 @@ export function acceptsEventStream(req: IncomingMessage): boolean {
 /**
  * Answers a transient refusal. In `retry` mode, to an event-stream client: `200`, a jittered
  * `retry:`, `event: herald.shed`, then close (any non-200 would stop an EventSource for good).
- * Otherwise `429` (rate) or `503` (capacity, draining) with `Retry-After`.
+ * Otherwise `429` (rate) or `503` (capacity, draining, unavailable) with `Retry-After`.
  */
 export function respondShed(
   req: IncomingMessage,

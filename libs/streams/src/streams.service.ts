@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
+import { clientGone } from './client.presence';
 import { ConnectionRegistry } from './connection.registry';
 import { acceptsGzip } from './content-encoding';
 import { respondShed, type ShedReason } from './shed.responder';
@@ -19,6 +20,7 @@ import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import {
+  NO_CURSOR,
   parseSubscription,
   type RawSubscription,
   type SubscriptionRequest,
@@ -75,7 +77,8 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   /**
    * Opens a stream on `res`: headers and `retry:` at once, then replay (if a cursor was given)
    * and live events. Sheds the request instead while draining.
-   * @returns the connection, or `undefined` when the request was shed.
+   * @returns the connection, or `undefined` when the request was shed or its client has gone
+   *   (nothing is registered or subscribed then).
    */
   open(
     req: IncomingMessage,
@@ -83,6 +86,9 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     request: SubscriptionRequest,
     client: StreamClient,
   ): SseConnection | undefined {
+    // The caller may have awaited (auth, admission): a response already closed would never
+    // close the stream, which would then hold its slot and subscription forever.
+    if (clientGone(req, res)) return undefined;
     if (this.draining) {
       this.shed(req, res, 'draining', request.cursor);
       return undefined;
@@ -194,6 +200,8 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   /**
    * Refuses a stream for now per SHED_MODE, with a retry hint jittered over RETRY_MS above
    * `max(RETRY_MS, minRetryMs)`. Every shed goes through here (it is what telemetry counts).
+   * The `herald.shed` id is the client's own `cursor`, or {@link NO_CURSOR} for a client that
+   * had none: never a position of the broker's, which may not be one it can honour yet.
    */
   shed(
     req: IncomingMessage,
@@ -204,14 +212,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   ): void {
     this.observer.shed(reason);
     const retryAfterMs = jitter(Math.max(this.options.retryMs, minRetryMs), this.options.retryMs);
-    respondShed(
-      req,
-      res,
-      this.options.shedMode,
-      reason,
-      retryAfterMs,
-      cursor ?? this.broker.nowCursor(),
-    );
+    respondShed(req, res, this.options.shedMode, reason, retryAfterMs, cursor ?? NO_CURSOR);
   }
 
   /**

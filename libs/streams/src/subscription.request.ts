@@ -1,6 +1,14 @@
 import { parseTopicFilter, TopicSyntaxError, type TopicFilter } from '@herald/topics';
 import { isValidEventId } from './sse.frame';
 
+/**
+ * The id of a `herald.shed` sent to a client that had no cursor. It names no position: a
+ * client that presents it back (`Last-Event-ID`) connects as a new client, so the shed can never
+ * hand out a cursor that resets it later (e.g. one made before the instance knew the Redis key
+ * space).
+ */
+export const NO_CURSOR = 'herald.none';
+
 /** A validated subscribe request. */
 export interface SubscriptionRequest {
   readonly filters: readonly TopicFilter[];
@@ -69,7 +77,8 @@ export function parseSubscription(
     }
   }
   const header = raw.headerCursor?.trim();
-  const cursor = header ? header : raw.queryCursor?.trim() || undefined;
+  const given = header ? header : raw.queryCursor?.trim() || undefined;
+  const cursor = given === NO_CURSOR ? undefined : given;
   if (cursor !== undefined && (!isValidEventId(cursor) || !isWellFormedCursor(cursor))) {
     throw new SubscriptionRequestError(
       SubscriptionErrorCode.MalformedCursor,

@@ -119,7 +119,7 @@ export class HeraldMetrics {
     });
     this.shed = new Counter({
       name: 'herald_shed_total',
-      help: 'Stream requests refused for now, by reason (rate-limited, capacity, draining).',
+      help: 'Stream requests refused for now, by reason (rate-limited, capacity, draining, unavailable).',
       labelNames: ['reason'],
       registers,
     });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { AuthError, AuthErrorCode } from '@herald/auth';
-import { BrokerError, BrokerErrorCode } from '@herald/broker';
+import { AuthError, AuthErrorCode, RevocationUnavailableError } from '@herald/auth';
+import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishErrorCode } from '@herald/publish';
-import { SubscriptionRequestError } from '@herald/streams';
+import { StreamsService, SubscriptionRequestError, isValidEventId } from '@herald/streams';
+import { rawSubscriptionOf } from '../streams/raw-subscription.decorator';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -46,19 +47,32 @@ interface ErrorBody {
 
 /**
  * Maps every error to `{"statusCode","error","message"}`. Domain errors get their status from
- * their code; unknown errors become 500 with a correlation id and no internals.
+ * their code; unknown errors become 500 with a correlation id and no internals. A check that
+ * could not run on the way to a stream (the revocation store is away) is a transient refusal:
+ * shed per SHED_MODE, so an EventSource keeps retrying.
  */
 @Catch()
 export class HeraldExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrors');
 
+  constructor(
+    private readonly streams: StreamsService,
+    private readonly broker: Broker,
+  ) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<ServerResponse>();
+    const req = host.switchToHttp().getRequest<IncomingMessage>();
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    if (isRevokedStream(exception, host.switchToHttp().getRequest<IncomingMessage>())) {
+    if (exception instanceof RevocationUnavailableError && isStreamRequest(req)) {
+      // Fail closed (no stream opens unchecked) but retryably, with the client's own cursor.
+      this.streams.shed(req, res, 'unavailable', this.clientCursor(req));
+      return;
+    }
+    if (isRevokedStream(exception, req)) {
       // 204 stops a browser EventSource for good (a 403 would too, but 204 is the contract).
       res.statusCode = 204;
       res.setHeader('Cache-Control', 'no-store');
@@ -73,7 +87,19 @@ export class HeraldExceptionFilter implements ExceptionFilter {
     res.end(JSON.stringify(body));
   }
 
+  /** The cursor the client sent, when it is one this gateway issued (else none). */
+  private clientCursor(req: IncomingMessage): string | undefined {
+    const raw = rawSubscriptionOf(req);
+    const cursor = raw.headerCursor?.trim() || raw.queryCursor?.trim() || undefined;
+    return cursor !== undefined && isValidEventId(cursor) && this.broker.isWellFormedCursor(cursor)
+      ? cursor
+      : undefined;
+  }
+
   private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof RevocationUnavailableError) {
+      return { body: errorBody(503, exception.message), headers: { 'Retry-After': '1' } };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -116,13 +142,17 @@ export class HeraldExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** A `GET` from an event-stream client (an EventSource sends `Accept: text/event-stream`). */
+function isStreamRequest(req: IncomingMessage): boolean {
+  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream');
+}
+
 /** A revoked subject's `GET /events` from an event-stream client: answered 204. */
 function isRevokedStream(exception: unknown, req: IncomingMessage): boolean {
   return (
     exception instanceof AuthError &&
     exception.code === AuthErrorCode.Revoked &&
-    req.method === 'GET' &&
-    (req.headers.accept ?? '').includes('text/event-stream')
+    isStreamRequest(req)
   );
 }
 

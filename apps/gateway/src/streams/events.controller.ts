@@ -13,6 +13,7 @@ import { StreamAdmission } from '@herald/limits';
 import {
   SSE_HEADERS,
   StreamsService,
+  clientGone,
   type StreamClient,
   type SubscriptionRequest,
 } from '@herald/streams';
@@ -46,6 +47,8 @@ export class EventsController {
     @CurrentPrincipal() principal: Principal,
     @RawSubscriptionParams(SubscriptionRequestPipe) request: SubscriptionRequest,
   ): Promise<void> {
+    // The guard awaited Redis (revocation): a client that left meanwhile costs nothing more.
+    if (clientGone(req, res)) return;
     TopicPermissionPolicy.assertStreamable(principal);
     TopicPermissionPolicy.assertSubscribe(principal, request.filters);
     if (req.method === 'HEAD') {
@@ -70,7 +73,7 @@ export class EventsController {
       return;
     }
     const { lease } = admission;
-    if (res.destroyed || req.socket.destroyed) {
+    if (clientGone(req, res)) {
       lease.release(); // the client left while it was being admitted
       return;
     }
@@ -82,6 +85,7 @@ export class EventsController {
       lease.release();
       throw err;
     }
+    // open() returns undefined (and holds nothing) when the client left during that check.
     const connection = this.streams.open(req, res, request, client);
     if (connection === undefined) {
       lease.release();

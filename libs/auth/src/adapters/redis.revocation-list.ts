@@ -1,5 +1,6 @@
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { RevocationUnavailableError } from '../auth.errors';
 import { RevocationList } from '../revocation.list';
 
 /** Options of {@link RedisRevocationList}. */
@@ -19,7 +20,8 @@ return 1`;
 
 /**
  * {@link RevocationList} shared by every instance through Redis. Revocations do not expire (a
- * token may live long). When Redis cannot answer, the check fails closed with a 503.
+ * token may live long). When Redis cannot answer, the check fails closed
+ * ({@link RevocationUnavailableError}: a transient refusal).
  */
 export class RedisRevocationList extends RevocationList {
   private readonly logger = new Logger(RedisRevocationList.name);
@@ -27,6 +29,8 @@ export class RedisRevocationList extends RevocationList {
 
   constructor(private readonly options: RedisRevocationListOptions) {
     super();
+    // Its commands (GET, and a SET of the later time) are idempotent: a resend after a
+    // reconnect is harmless, so a check in flight at a blip may still succeed.
     this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
     this.redis.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
   }
@@ -56,7 +60,7 @@ export class RedisRevocationList extends RevocationList {
       return await op();
     } catch (err) {
       this.logger.warn(`revocation store unavailable: ${(err as Error).message}`);
-      throw new ServiceUnavailableException('revocation store unavailable; retry later');
+      throw new RevocationUnavailableError();
     }
   }
 }

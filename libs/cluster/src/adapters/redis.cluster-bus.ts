@@ -61,7 +61,9 @@ export class RedisClusterBus extends ClusterBus {
     };
     // Admin requests may wait briefly for a (re)connection, never longer than commandTimeout.
     const common = { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 };
-    this.commands = new Redis(options.url, common);
+    // An admin request in flight at a drop is not resent (every instance would act on it twice);
+    // it fails within commandTimeout instead.
+    this.commands = new Redis(options.url, { ...common, autoResendUnfulfilledCommands: false });
     this.subscriber = new Redis(options.url, { ...common, commandTimeout: undefined });
     for (const c of [this.commands, this.subscriber]) {
       c.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));

@@ -40,7 +40,10 @@ export class RedisLimitsStore extends LimitsStore {
     this.redis = new Redis(options.url, {
       // Commands wait for a (re)connection at most commandTimeout, then the caller fails open.
       commandTimeout: options.commandTimeoutMs,
+      // A script in flight when the connection drops fails (flushed on close) and is never
+      // resent: taking a token or a lease twice would count one stream twice.
       maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
       connectionName: 'herald-limits',
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });

@@ -147,6 +147,12 @@ export class RedisBroker extends Broker {
     this.cmd = new Redis(options.url, {
       ...common,
       enableOfflineQueue: false,
+      // Never resend a command after a reconnect: the publish script may have run before the
+      // connection dropped, and a second run would store and deliver its events twice. Commands
+      // in flight at a drop fail at once (maxRetriesPerRequest 0 flushes them on close); the
+      // publisher gets 503 and may retry with its Idempotency-Key; reads are retried by callers.
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
       connectionName: 'herald-cmd',
     });
     this.sub = new Redis(options.url, {
@@ -231,7 +237,7 @@ export class RedisBroker extends Broker {
     try {
       reply = await this.evalPublish(keys, args);
     } catch (err) {
-      throw unavailable(`Redis refused the publish: ${errorText(err)}`, err);
+      throw publishFailed(err);
     }
     const [status, a, b] = reply as [string, string, string?];
     if (status === 'dup') {
@@ -648,6 +654,23 @@ export class RedisBroker extends Broker {
 
 function unavailable(message: string, cause?: unknown): BrokerError {
   return new BrokerError(BrokerErrorCode.Unavailable, message, { cause });
+}
+
+/**
+ * A publish without a reply. When Redis answered with an error (OOM, NOSCRIPT...) nothing was
+ * written; when the connection broke first, the script may have run: the outcome is unknown and
+ * only a retry with the same Idempotency-Key is safe. Both are 503 (never retried here).
+ */
+function publishFailed(err: unknown): BrokerError {
+  // redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`).
+  if (err instanceof Error && err.name === 'ReplyError') {
+    return unavailable(`Redis refused the publish: ${errorText(err)}`, err);
+  }
+  return unavailable(
+    'the Redis connection broke before the publish was confirmed; it may have been stored: ' +
+      'retry with the same Idempotency-Key',
+    err,
+  );
 }
 
 function errorText(err: unknown): string {
