@@ -27,6 +27,7 @@ import {
 } from './stream.ports';
 import { StreamRoute } from './stream.route';
 import { StreamsModule } from './streams.module';
+import { StreamsObserver } from './streams.observer';
 import { StreamsService } from './streams.service';
 
 /** Admission whose answers a test controls, counting leases taken and released. */
@@ -71,6 +72,9 @@ class HeaderAuthorization extends StreamAuthorization {
   }
 }
 
+/** Observes nothing (the streams observer is a required port). */
+class QuietObserver extends StreamsObserver {}
+
 @Module({
   providers: [
     ControlledAdmission,
@@ -78,8 +82,10 @@ class HeaderAuthorization extends StreamAuthorization {
     { provide: StreamAdmission, useExisting: ControlledAdmission },
     { provide: StreamAuthorization, useExisting: HeaderAuthorization },
     { provide: ClientAddress, useClass: SocketClientAddress },
+    { provide: StreamsObserver, useClass: QuietObserver },
   ],
   exports: [
+    StreamsObserver,
     StreamAdmission,
     StreamAuthorization,
     ClientAddress,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Observable, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerSink } from '@herald/broker';
 import { requestContext } from '@herald/telemetry';
@@ -22,7 +22,7 @@ import {
   type StreamLease,
 } from './stream.ports';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
-import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
+import { StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import { StreamsService } from './streams.service';
 import {
@@ -50,7 +50,6 @@ export interface StreamHandler {
 @Injectable()
 export class StreamPipeline {
   private readonly logger = new Logger('StreamPipeline');
-  private readonly observer: StreamsObserver;
 
   constructor(
     readonly streams: StreamsService,
@@ -60,10 +59,8 @@ export class StreamPipeline {
     readonly authorization: StreamAuthorization,
     readonly address: ClientAddress,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
-    @Optional() observer?: StreamsObserver,
-  ) {
-    this.observer = observer ?? new NoopStreamsObserver();
-  }
+    private readonly observer: StreamsObserver,
+  ) {}
 
   /**
    * Runs a stream route: an Observable that emits once (then completes) when the stream is over

@@ -13,7 +13,8 @@ import { StreamsService } from './streams.service';
  * inject })`, where `imports` provide the pipeline's ports: {@link StreamAdmission}
  * (`@herald/limits`), {@link StreamAuthorization} (`@herald/auth`), {@link ClientAddress}, and
  * the `ClusterBus` (`@herald/cluster`) through which this instance's streams are listed, closed
- * and revoked cluster-wide. Needs `BrokerModule` registered globally.
+ * and revoked cluster-wide. A {@link StreamsObserver} must be provided too (metrics, logs,
+ * traces; global in the gateway). Needs `BrokerModule` registered globally.
  */
 @Module({
   imports: [TerminusModule],

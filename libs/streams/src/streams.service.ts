@@ -3,7 +3,6 @@ import {
   Inject,
   Injectable,
   Logger,
-  Optional,
   type BeforeApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
@@ -14,7 +13,7 @@ import { respondShed, type ShedReason } from './shed.responder';
 import type { SseConnection } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
-import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
+import { StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import { NO_CURSOR, parseSubscription } from './subscription.request';
 import { WriteScheduler } from './write.scheduler';
@@ -34,15 +33,13 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   readonly scheduler: WriteScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private drainPromise: Promise<void> | undefined;
-  private readonly observer: StreamsObserver;
 
   constructor(
     private readonly broker: Broker,
     readonly registry: ConnectionRegistry,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
-    @Optional() observer?: StreamsObserver,
+    private readonly observer: StreamsObserver,
   ) {
-    this.observer = observer ?? new NoopStreamsObserver();
     this.scheduler = new WriteScheduler(options.batchLingerMs);
     const period = Math.max(50, Math.floor(options.heartbeatMs / 2));
     this.heartbeat = setInterval(() => this.beat(period), period);
