@@ -9,6 +9,7 @@ const alias = {
   '@herald/broker/testing': resolve(root, 'libs/broker/src/testing/index.ts'),
   '@herald/config': resolve(root, 'libs/config/src/index.ts'),
   '@herald/topics': resolve(root, 'libs/topics/src/index.ts'),
+  '@herald/redis': resolve(root, 'libs/redis/src/index.ts'),
   '@herald/broker': resolve(root, 'libs/broker/src/index.ts'),
   '@herald/streams': resolve(root, 'libs/streams/src/index.ts'),
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),

@@ -36,7 +36,12 @@ async function concurrently(n, width, fn) {
   );
 }
 
-const opts = { url, keyPrefix: prefix, historySize: 1000, historyTtlMs: 3_600_000 };
+const opts = {
+  redis: { mode: 'single', url },
+  keyPrefix: prefix,
+  historySize: 1000,
+  historyTtlMs: 3_600_000,
+};
 const pub = new RedisBroker(opts);
 const sub = new RedisBroker(opts);
 await Promise.all([ready(pub), ready(sub)]);

@@ -6,7 +6,8 @@
 //   npm run bench                      full run (< 10 min)
 //   npm run bench -- --quick           shorter windows (~2 min)
 //   npm run bench -- --only=b,c        some scenarios: a memory, b fan-out, c latency (+ gzip),
-//                                      d redis, e reconnect storm
+//                                      d redis, e reconnect storm, f Redis Cluster
+//                                      (bench/redis-cluster.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -32,7 +33,9 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e').slice(7).split(',');
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f')
+  .slice(7)
+  .split(',');
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 const T = QUICK
@@ -59,6 +62,7 @@ const HERALD_ENV = {
   HOST: '127.0.0.1',
   NODE_ENV: 'development',
   LOG_LEVEL: 'warn',
+  LOG_FORMAT: 'json', // as in production: pretty-printing would cost CPU the bench measures
   JWT_SECRET,
   HEARTBEAT_MS: '60000',
   HISTORY_SIZE: '10000',
@@ -724,6 +728,43 @@ await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once',
   );
   return { herald, heraldRawPath: raw, baseline };
 });
+
+await scenario(
+  'f',
+  'Redis Cluster: publish rate, delivery p99, per-primary share, CPU',
+  async () => {
+    const child = spawn(
+      process.execPath,
+      [resolve(here, 'redis-cluster.bench.mjs'), QUICK ? '2000' : '5000', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => child.once('exit', r));
+    const line = out.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+    if (!line) return { skipped: out.trim() || 'redis-cluster bench produced nothing' };
+    const r = JSON.parse(line.slice('BENCH_JSON '.length));
+    const unit = { better: 'higher', target: 'info', met: undefined };
+    row('f. cluster P=1: publish', 'events/s', r.publishPerS, undefined, unit);
+    row('f. cluster P=1: delivery p99', 'ms', round1(r.deliveryP99Ms), undefined, {
+      ...unit,
+      better: 'lower',
+    });
+    const maxShare = Math.max(...r.primaryShares.map((s) => s.share));
+    row('f. cluster P=1: busiest primary share', '%', Math.round(maxShare * 100), undefined, {
+      better: 'lower',
+      target: '33% +- 10% (needs REDIS_PARTITIONS > 1)',
+      met: Math.abs(maxShare - 1 / 3) <= 0.1,
+    });
+    row('f. cluster: Redis CPU per publish', 'us', round1(r.redisCpuUsPerPublish), undefined, {
+      ...unit,
+      better: 'lower',
+    });
+    return r;
+  },
+);
 
 // ---------------------------------------------------------------- report
 results.finishedAt = new Date().toISOString();

@@ -27,7 +27,7 @@ export class PublisherAppModule {
           isGlobal: true,
           useFactory: () => ({
             driver: 'redis' as const,
-            url: options.redisUrl,
+            redis: { mode: 'single' as const, url: options.redisUrl },
             keyPrefix: options.keyPrefix,
             historySize: options.historySize,
             historyTtlMs: options.historyTtlMs,

@@ -15,7 +15,12 @@ describe('RedisClusterBus', () => {
     for (const b of buses.splice(0)) await b.close();
   });
   const bus = (instanceId: string, heartbeatMs = 200) => {
-    const b = new RedisClusterBus({ instanceId, url: URL, keyPrefix: prefix, heartbeatMs });
+    const b = new RedisClusterBus({
+      instanceId,
+      redis: { mode: 'single', url: URL },
+      keyPrefix: prefix,
+      heartbeatMs,
+    });
     buses.push(b);
     return b;
   };
@@ -54,7 +59,7 @@ describe('RedisClusterBus', () => {
     const url = `redis://127.0.0.1:${port}`;
     const early = new RedisClusterBus({
       instanceId: 'early',
-      url,
+      redis: { mode: 'single', url },
       keyPrefix: prefix,
       heartbeatMs: 200,
     });
@@ -65,7 +70,7 @@ describe('RedisClusterBus', () => {
     try {
       const other = new RedisClusterBus({
         instanceId: 'other',
-        url,
+        redis: { mode: 'single', url },
         keyPrefix: prefix,
         heartbeatMs: 200,
       });

@@ -34,13 +34,13 @@ describe('Limits across a Redis restart (integration)', () => {
   it('should fail open while Redis is down and re-count held slots once it is back', async () => {
     const stats = new LimitsStats();
     const store = new RedisLimitsStore({
-      url: redis!.url,
+      redis: { mode: 'single', url: redis!.url },
       keyPrefix: uniqueKeyPrefix('limits'),
       commandTimeoutMs: 300,
     });
     const caps = new ConnectionCaps(store, stats, {
       driver: 'redis',
-      url: redis!.url,
+      redis: { mode: 'single', url: redis!.url },
       leaseTtlMs: 900,
       connectRatePerS: 1,
       connectBurst: 1,

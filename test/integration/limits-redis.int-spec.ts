@@ -13,13 +13,17 @@ import { sleep, waitFor } from '../support/wait';
 const prefix = uniqueKeyPrefix('limits');
 
 function store(keyPrefix = prefix, url = redisUrlForTests()): RedisLimitsStore {
-  return new RedisLimitsStore({ url, keyPrefix, commandTimeoutMs: 1000 });
+  return new RedisLimitsStore({
+    redis: { mode: 'single', url },
+    keyPrefix,
+    commandTimeoutMs: 1000,
+  });
 }
 
 function options(leaseTtlMs: number): RedisLimitsOptions {
   return {
     driver: 'redis',
-    url: redisUrlForTests(),
+    redis: { mode: 'single', url: redisUrlForTests() },
     keyPrefix: prefix,
     leaseTtlMs,
     connectRatePerS: 10,

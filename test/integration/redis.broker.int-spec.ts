@@ -16,7 +16,11 @@ describe('RedisBroker', () => {
   describeBrokerContract('redis', async (options) => {
     const keyPrefix = uniqueKeyPrefix('contract');
     prefixes.push(keyPrefix);
-    const broker = new RedisBroker({ url: redisUrlForTests(), keyPrefix, ...options });
+    const broker = new RedisBroker({
+      redis: { mode: 'single', url: redisUrlForTests() },
+      keyPrefix,
+      ...options,
+    });
     await waitReady(broker);
     return broker;
   });
@@ -28,7 +32,7 @@ describe('RedisBroker live path', () => {
   const brokers: RedisBroker[] = [];
   const make = async () => {
     const broker = new RedisBroker({
-      url: redisUrlForTests(),
+      redis: { mode: 'single', url: redisUrlForTests() },
       keyPrefix,
       historySize: 1000,
       historyTtlMs: 60_000,

@@ -5,8 +5,35 @@ import type { ClusterModuleOptions } from '@herald/cluster';
 import type { LimitsModuleOptions } from '@herald/limits';
 import type { IngestModuleOptions } from '@herald/ingest';
 import type { PublishModuleOptions } from '@herald/publish';
+import { parseRedisNodeList, type RedisConnectionOptions } from '@herald/redis';
 import type { StreamsModuleOptions } from '@herald/streams';
 import type { TelemetryModuleOptions } from '@herald/telemetry';
+
+/**
+ * Where Herald's Redis is, for every lib that uses it: a Cluster (REDIS_CLUSTER_NODES), a
+ * Sentinel-managed primary (REDIS_SENTINELS + REDIS_SENTINEL_NAME), else one node (REDIS_URL).
+ */
+export function redisConnectionOptions(config: HeraldConfig): RedisConnectionOptions {
+  const credentials = {
+    ...(config.REDIS_USERNAME !== undefined ? { username: config.REDIS_USERNAME } : {}),
+    ...(config.REDIS_PASSWORD !== undefined ? { password: config.REDIS_PASSWORD } : {}),
+  };
+  if (config.REDIS_CLUSTER_NODES.length > 0) {
+    const { nodes, tls } = parseRedisNodeList(config.REDIS_CLUSTER_NODES);
+    return { mode: 'cluster', nodes, tls, ...credentials };
+  }
+  if (config.REDIS_SENTINELS.length > 0 && config.REDIS_SENTINEL_NAME !== undefined) {
+    const { nodes, tls } = parseRedisNodeList(config.REDIS_SENTINELS);
+    return {
+      mode: 'sentinel',
+      sentinels: nodes,
+      name: config.REDIS_SENTINEL_NAME,
+      tls,
+      ...credentials,
+    };
+  }
+  return { mode: 'single', url: config.REDIS_URL, ...credentials };
+}
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
@@ -17,8 +44,10 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
     case 'redis':
       return {
         driver: 'redis',
-        url: config.REDIS_URL,
+        redis: redisConnectionOptions(config),
         keyPrefix: config.REDIS_KEY_PREFIX,
+        minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
+        replicasAckTimeoutMs: config.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS,
         ...common,
       };
   }
@@ -69,7 +98,7 @@ export function limitsOptions(config: HeraldConfig): LimitsModuleOptions {
     case 'redis':
       return {
         driver: 'redis',
-        url: config.REDIS_URL,
+        redis: redisConnectionOptions(config),
         keyPrefix: `${config.REDIS_KEY_PREFIX}limits:`,
         ...common,
       };
@@ -79,7 +108,7 @@ export function limitsOptions(config: HeraldConfig): LimitsModuleOptions {
 /** Ingest stream consumer (BROKER=redis only). */
 export function ingestOptions(config: HeraldConfig): IngestModuleOptions {
   return {
-    url: config.REDIS_URL,
+    redis: redisConnectionOptions(config),
     stream: config.INGEST_STREAM,
     consumer: config.INSTANCE_ID,
     claimIdleMs: config.INGEST_CLAIM_IDLE_MS,
@@ -107,7 +136,11 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     corsOrigins: config.CORS_ORIGINS,
     revocation:
       config.BROKER === 'redis'
-        ? { driver: 'redis', url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }
+        ? {
+            driver: 'redis',
+            redis: redisConnectionOptions(config),
+            keyPrefix: config.REDIS_KEY_PREFIX,
+          }
         : { driver: 'memory' },
   };
 }
@@ -137,7 +170,7 @@ export function clusterOptions(config: HeraldConfig): ClusterModuleOptions {
       return {
         driver: 'redis',
         instanceId: config.INSTANCE_ID,
-        url: config.REDIS_URL,
+        redis: redisConnectionOptions(config),
         keyPrefix: config.REDIS_KEY_PREFIX,
       };
   }

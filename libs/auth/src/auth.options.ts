@@ -1,3 +1,5 @@
+import type { RedisConnectionOptions } from '@herald/redis';
+
 /** Where verification keys come from. */
 export type AuthKeyOptions =
   /** HS* with a shared secret (JWT_SECRET, at least 32 bytes). */
@@ -10,7 +12,11 @@ export type AuthKeyOptions =
 /** Where revoked subjects are kept: this process, or Redis shared by every instance. */
 export type RevocationOptions =
   | { readonly driver: 'memory' }
-  | { readonly driver: 'redis'; readonly url: string; readonly keyPrefix: string };
+  | {
+      readonly driver: 'redis';
+      readonly redis: RedisConnectionOptions;
+      readonly keyPrefix: string;
+    };
 
 /** Options of {@link AuthModule}. */
 export interface AuthModuleOptions {

@@ -14,8 +14,10 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       });
     case 'redis':
       return new RedisBroker({
-        url: options.url,
+        redis: options.redis,
         keyPrefix: options.keyPrefix,
+        minReplicasAck: options.minReplicasAck,
+        replicasAckTimeoutMs: options.replicasAckTimeoutMs,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
       });

@@ -1,3 +1,5 @@
+import type { RedisConnectionOptions } from '@herald/redis';
+
 /** Options shared by every adapter. */
 interface CommonBrokerOptions {
   /** Retained events per topic (HISTORY_SIZE). */
@@ -16,10 +18,14 @@ export interface MemoryBrokerModuleOptions extends CommonBrokerOptions {
 /** Redis broker shared by any number of instances (BROKER=redis). */
 export interface RedisBrokerModuleOptions extends CommonBrokerOptions {
   readonly driver: 'redis';
-  /** `redis://` or `rediss://` URL (REDIS_URL). */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel (REDIS_URL, REDIS_CLUSTER_NODES, ...). */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (REDIS_KEY_PREFIX, default `herald:`). */
   readonly keyPrefix?: string;
+  /** Replicas that must confirm each publish (REDIS_MIN_REPLICAS_ACK, default 0). */
+  readonly minReplicasAck?: number;
+  /** How long a publish waits for them (REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS, default 1000). */
+  readonly replicasAckTimeoutMs?: number;
 }
 
 /** Options of {@link BrokerModule}, discriminated on `driver`. */

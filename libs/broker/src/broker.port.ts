@@ -13,11 +13,20 @@ export interface BrokerSink {
   next(message: BrokerMessage): void;
   error(err: unknown): void;
   complete(): void;
+  /**
+   * Flow control of a replay: when present, an adapter hands replayed events only while it
+   * answers true, reads history in pages as it goes, and waits for
+   * {@link BrokerAttachment.resume} once it answers false. Live events are not paced (the sink
+   * applies its own slow-consumer policy to them).
+   */
+  hasRoom?(): boolean;
 }
 
 /** Stops a sink attachment; frees what it holds, like unsubscribing. */
 export interface BrokerAttachment {
   unsubscribe(): void;
+  /** Continues a replay paused by {@link BrokerSink.hasRoom}; a no-op otherwise. */
+  resume?(): void;
 }
 
 /** Options of {@link Broker.subscribe}. */

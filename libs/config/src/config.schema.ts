@@ -34,6 +34,13 @@ export const configSchema = z.object({
   REDIS_URL: z
     .url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' })
     .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: list.default([]),
+  REDIS_SENTINELS: list.default([]),
+  REDIS_SENTINEL_NAME: optionalText,
+  REDIS_USERNAME: optionalText,
+  REDIS_PASSWORD: optionalText,
+  REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
+  REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int(1, 60_000).default(1000),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{0,64}$/, 'must be 0-64 characters of [A-Za-z0-9._:-]')
@@ -104,7 +111,8 @@ export const configSchema = z.object({
     'ssn',
   ]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Unset: `json` when NODE_ENV is `production`, else `pretty` (see {@link withDerivedDefaults}). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   METRICS_TOKEN: optionalText,
   INSTANCE_ID: z
     .string()
@@ -119,7 +127,17 @@ export const configSchema = z.object({
 });
 
 /** Herald's validated configuration values. */
-export type HeraldConfigValues = z.output<typeof configSchema>;
+export type HeraldConfigValues = Omit<z.output<typeof configSchema>, 'LOG_FORMAT'> & {
+  readonly LOG_FORMAT: 'json' | 'pretty';
+};
+
+/** Fills the defaults that depend on other keys: LOG_FORMAT is `json` in production, else `pretty`. */
+export function withDerivedDefaults(values: z.output<typeof configSchema>): HeraldConfigValues {
+  return {
+    ...values,
+    LOG_FORMAT: values.LOG_FORMAT ?? (values.NODE_ENV === 'production' ? 'json' : 'pretty'),
+  };
+}
 
 /** The keys of the schema, in declaration order. */
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof HeraldConfigValues)[];

@@ -66,6 +66,44 @@ describe('HeraldConfig', () => {
     }
   });
 
+  it('should default LOG_FORMAT to json in production and pretty elsewhere, unless set', () => {
+    const secret = 'x'.repeat(32);
+    expect(HeraldConfig.from({}).LOG_FORMAT).toBe('pretty');
+    expect(HeraldConfig.from({ NODE_ENV: 'test' }).LOG_FORMAT).toBe('pretty');
+    expect(HeraldConfig.from({ NODE_ENV: 'production', JWT_SECRET: secret }).LOG_FORMAT).toBe(
+      'json',
+    );
+    expect(
+      HeraldConfig.from({ NODE_ENV: 'production', JWT_SECRET: secret, LOG_FORMAT: 'pretty' }),
+    ).toMatchObject({ LOG_FORMAT: 'pretty' });
+    expect(HeraldConfig.from({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+  });
+
+  it('should name each bad Redis topology setting at once', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        HeraldConfig.from(env);
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const both = problems({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis:7001',
+      REDIS_SENTINELS: 'sentinel:26379',
+    });
+    expect(both).toContain('REDIS_CLUSTER_NODES, REDIS_SENTINELS: set one of them');
+    expect(both).toContain('REDIS_SENTINELS, REDIS_SENTINEL_NAME: set both or neither');
+    expect(problems({ REDIS_CLUSTER_NODES: 'redis, host:99999' })).toContain(
+      'REDIS_CLUSTER_NODES: redis, host:99999 not host:port',
+    );
+    const ok = HeraldConfig.from({
+      REDIS_SENTINELS: 'rediss://s1:26379, [::1]:26380',
+      REDIS_SENTINEL_NAME: 'herald',
+    });
+    expect(ok.REDIS_SENTINELS).toEqual(['rediss://s1:26379', '[::1]:26380']);
+  });
+
   it('should treat empty strings as unset and parse lists', () => {
     const c = HeraldConfig.from({
       PORT: '',

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseTopicFilter } from '@herald/topics';
-import { configSchema, type HeraldConfigValues } from './config.schema';
+import { configSchema, withDerivedDefaults, type HeraldConfigValues } from './config.schema';
 
 /** Thrown at boot when the environment is invalid; the message names every bad variable. */
 export class ConfigValidationError extends Error {
@@ -41,9 +41,10 @@ export class HeraldConfig {
         parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
       );
     }
-    const problems = crossFieldProblems(parsed.data);
+    const values = withDerivedDefaults(parsed.data);
+    const problems = crossFieldProblems(values);
     if (problems.length > 0) throw new ConfigValidationError(problems);
-    return new HeraldConfig(parsed.data);
+    return new HeraldConfig(values);
   }
 
   /** Validates the process environment (the only place Herald reads it). */
@@ -90,7 +91,30 @@ function crossFieldProblems(c: HeraldConfigValues): string[] {
   if ((c.TLS_CERT_FILE === undefined) !== (c.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither');
   }
-  problems.push(...authProblems(c));
+  problems.push(...authProblems(c), ...redisProblems(c));
+  return problems;
+}
+
+/** `host:port` or `redis[s]://host:port`. */
+const REDIS_NODE = /^(?:rediss?:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function redisProblems(c: HeraldConfigValues): string[] {
+  const problems: string[] = [];
+  for (const key of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const) {
+    const bad = c[key].filter((n) => {
+      const m = REDIS_NODE.exec(n);
+      return !m || Number(m[2]) < 1 || Number(m[2]) > 65535;
+    });
+    if (bad.length > 0) {
+      problems.push(`${key}: ${bad.join(', ')} not host:port (or rediss://host:port)`);
+    }
+  }
+  if (c.REDIS_CLUSTER_NODES.length > 0 && c.REDIS_SENTINELS.length > 0) {
+    problems.push('REDIS_CLUSTER_NODES, REDIS_SENTINELS: set one of them, not both');
+  }
+  if (c.REDIS_SENTINELS.length > 0 !== (c.REDIS_SENTINEL_NAME !== undefined)) {
+    problems.push('REDIS_SENTINELS, REDIS_SENTINEL_NAME: set both or neither');
+  }
   return problems;
 }
 

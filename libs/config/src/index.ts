@@ -11,3 +11,5 @@ export {
 export type { Environment } from './herald.config';
 export { TRUST_PROXY_RANGES, parseTrustProxy } from './trust-proxy';
 export type { TrustProxySetting } from './trust-proxy';
+export { cliEnvironment } from './cli.environment';
+export type { CliEnvironment } from './cli.environment';

@@ -5,9 +5,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
 import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishService } from '@herald/publish';
+import { RedisConnections, type RedisClient } from '@herald/redis';
 import { INGEST_MODULE_OPTIONS } from './ingest.module-definition';
 import type { IngestModuleOptions } from './ingest.options';
 
@@ -58,8 +58,8 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger(IngestConsumer.name);
   private readonly group: string;
   private readonly deadStream: string;
-  private blocking: Redis | undefined;
-  private cmd: Redis | undefined;
+  private blocking: RedisClient | undefined;
+  private cmd: RedisClient | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private counts = { published: 0, duplicates: 0, dead: 0, claimed: 0 };
@@ -83,22 +83,9 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   }
 
   onApplicationBootstrap(): void {
-    const common: RedisOptions = {
-      // A command in flight when the connection drops fails at once and is never resent after
-      // the reconnect (a resent XADD to the dead-letter stream would write it twice; a resent
-      // XREADGROUP would strand the entries of the lost reply): the loop reads its own pending
-      // entries again instead.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-    };
-    this.blocking = new Redis(this.options.url, { ...common, connectionName: 'herald-ingest' });
-    this.cmd = new Redis(this.options.url, {
-      ...common,
-      enableOfflineQueue: false,
-      connectionName: 'herald-ingest-cmd',
-    });
+    const connections = new RedisConnections(this.options.redis);
+    this.blocking = connections.create('blocking', { name: 'herald-ingest' });
+    this.cmd = connections.create('commands', { name: 'herald-ingest-cmd' });
     this.blocking.on('error', () => undefined);
     this.cmd.on('error', () => undefined);
     this.loop = this.run();
@@ -120,7 +107,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async run(): Promise<void> {
-    const blocking = this.blocking as Redis;
+    const blocking = this.blocking as RedisClient;
     let groupReady = false;
     let ownPending = true;
     let nextClaimAt = 0;
@@ -148,7 +135,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  private async createGroup(redis: Redis): Promise<boolean> {
+  private async createGroup(redis: RedisClient): Promise<boolean> {
     try {
       await redis.xgroup('CREATE', this.options.stream, this.group, '0', 'MKSTREAM');
     } catch (err) {
@@ -157,7 +144,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
     return true;
   }
 
-  private async read(redis: Redis, from: '0' | '>'): Promise<Entry[]> {
+  private async read(redis: RedisClient, from: '0' | '>'): Promise<Entry[]> {
     const count = this.options.batchSize ?? 100;
     const reply = (
       from === '>'
@@ -190,7 +177,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Claims entries another (dead) consumer left pending too long, and handles them. */
-  private async claimIdle(redis: Redis): Promise<void> {
+  private async claimIdle(redis: RedisClient): Promise<void> {
     let start = '0-0';
     for (let round = 0; round < 10 && !this.stopping; round++) {
       const [next, entries] = (await redis.xautoclaim(
@@ -244,7 +231,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
         }
       }
     }
-    await (this.cmd as Redis).xack(this.options.stream, this.group, id);
+    await (this.cmd as RedisClient).xack(this.options.stream, this.group, id);
     this.attempts.delete(id);
     return outcome;
   }
@@ -311,7 +298,7 @@ export class IngestConsumer implements OnApplicationBootstrap, BeforeApplication
       if (KNOWN_FIELDS.has(flat[i])) kept.push(flat[i], flat[i + 1]);
     }
     const maxLen = this.options.deadMaxLen ?? DEFAULT_INGEST_DEAD_MAXLEN;
-    await (this.cmd as Redis).xadd(
+    await (this.cmd as RedisClient).xadd(
       this.deadStream,
       'MAXLEN',
       '~',

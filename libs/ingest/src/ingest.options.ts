@@ -1,7 +1,9 @@
+import type { RedisConnectionOptions } from '@herald/redis';
+
 /** Options of {@link IngestModule}. */
 export interface IngestModuleOptions {
-  /** `redis://` or `rediss://` URL (REDIS_URL). */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** The stream services XADD into (INGEST_STREAM, default `herald:ingest`). */
   readonly stream: string;
   /** Consumer group shared by every instance (default `herald`). */

@@ -10,7 +10,7 @@ export function createLimitsStore(options: LimitsModuleOptions): LimitsStore {
       return new InMemoryLimitsStore();
     case 'redis':
       return new RedisLimitsStore({
-        url: options.url,
+        redis: options.redis,
         keyPrefix: options.keyPrefix ?? 'herald:limits:',
         commandTimeoutMs: options.commandTimeoutMs ?? 500,
       });

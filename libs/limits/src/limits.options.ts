@@ -1,3 +1,5 @@
+import type { RedisConnectionOptions } from '@herald/redis';
+
 /** Limits shared by every driver (CONTRACT section 6). */
 interface CommonLimitsOptions {
   /** Connect token bucket refill per second (CONNECT_RATE_PER_S). */
@@ -29,8 +31,8 @@ export interface MemoryLimitsOptions extends CommonLimitsOptions {
 /** Counters shared by every instance through Redis (BROKER=redis). */
 export interface RedisLimitsOptions extends CommonLimitsOptions {
   readonly driver: 'redis';
-  /** REDIS_URL. */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prepended to every key (default `herald:limits:`); tests use a random one. */
   readonly keyPrefix?: string;
   /** Per-command timeout before failing open (default 500 ms). */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
-import type { BrokerEvent, BrokerSink } from '@herald/broker';
+import type { BrokerAttachment, BrokerEvent, BrokerSink } from '@herald/broker';
 import type { TopicFilter } from '@herald/topics';
 
 /**
@@ -20,7 +20,7 @@ export interface StreamSource {
     filters: readonly TopicFilter[],
     cursor: string | undefined,
     sink: BrokerSink,
-  ): { unsubscribe(): void };
+  ): BrokerAttachment;
 }
 
 /** The stream pipeline's side of a subscription made while it runs a route. */

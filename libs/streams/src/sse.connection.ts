@@ -54,11 +54,26 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
+/** Queued bytes past which `send` flushes at once instead of waiting for the scheduler. */
+export const EAGER_FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Share of `maxBufferedBytes` a replay may fill: the rest is headroom for live events arriving
+ * while the client catches up, so a reader that keeps up is not cut at the replay/live seam.
+ */
+export const REPLAY_FILL_RATIO = 0.5;
+
+/** Small frames are joined into gzip inputs of at most this size (one zlib call each). */
+const GZIP_INPUT_RUN_BYTES = 16 * 1024;
+
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
- * as one socket write (HTTP chunk framing done here, so the response machinery is bypassed after
- * the headers); with `compress`, each flush goes through a per-connection gzip stream and a sync
- * flush. A socket (and gzip) backlog past `maxBufferedBytes` cuts the stream as a slow consumer.
+ * (or at once past {@link EAGER_FLUSH_BYTES}) as one corked socket write of the shared frame
+ * buffers: HTTP chunk framing is written as separate small buffers around them, so no event byte
+ * is copied per connection. With `compress`, each flush goes through a per-connection gzip stream
+ * and one sync flush. Queued plus unsent output (JS queue, gzip input, socket buffer) never
+ * exceeds `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a
+ * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
  */
 export class SseConnection implements Flushable {
   readonly id = randomUUID();
@@ -72,12 +87,17 @@ export class SseConnection implements Flushable {
   expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
-  /** Bytes the socket (and gzip) had not taken at the last flush: an upper bound until the next. */
-  private backlog = 0;
   private socket: Socket | null = null;
   private chunked = false;
   private gzip: Gzip | undefined;
   private subscription: BrokerAttachment | undefined;
+  /** A replay found no room ({@link hasRoom}) and waits for the socket to take output. */
+  private waitingForRoom = false;
+  /** Since when (epoch ms) the replay has been waiting for room. */
+  private waitingSince = 0;
+  /** Set by {@link endWhenWritten}: the final frame is out, nothing more is queued. */
+  private ending = false;
+  private readonly replayFill: number;
   private readonly closeHooks: ((reason: CloseReason) => void)[] = [];
   /** Broker events queued since the last flush, and the first of them (for the observer). */
   private queuedEvents = 0;
@@ -93,6 +113,7 @@ export class SseConnection implements Flushable {
     private readonly compress = false,
   ) {
     this.cursor = cursor;
+    this.replayFill = Math.max(1, Math.floor(maxBufferedBytes * REPLAY_FILL_RATIO));
     res.once('close', () => this.finish('client'));
   }
 
@@ -104,6 +125,24 @@ export class SseConnection implements Flushable {
   /** True once the stream has ended for any reason. */
   get closed(): boolean {
     return this.closeReason !== undefined;
+  }
+
+  /**
+   * Flow control for a replay (the broker sink's `hasRoom`): true while queued plus unsent output
+   * is under {@link REPLAY_FILL_RATIO} of the cap. When false, the attachment's `resume` is
+   * called once the socket has taken enough.
+   */
+  hasRoom(): boolean {
+    if (this.closed) return false;
+    if (this.unsentBytes < this.replayFill) return true;
+    if (!this.waitingForRoom) this.waitingSince = Date.now();
+    this.waitingForRoom = true;
+    return false;
+  }
+
+  /** How long (ms) a paced replay has been waiting for the socket to take output; 0 if not. */
+  stalledFor(now: number): number {
+    return this.waitingForRoom && !this.closed ? now - this.waitingSince : 0;
   }
 
   /**
@@ -123,7 +162,8 @@ export class SseConnection implements Flushable {
     this.socket = socket;
     this.chunked = this.res.chunkedEncoding;
     if (this.compress) this.startGzip();
-    this.write(frameRetry(retryMs), Date.now());
+    const retry = frameRetry(retryMs);
+    this.write([retry], retry.length, Date.now());
   }
 
   /** Registers a hook run once when the stream ends. */
@@ -140,7 +180,7 @@ export class SseConnection implements Flushable {
 
   /** Queues a broker event (its shared frame) and advances the cursor. */
   deliver(event: BrokerEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     this.cursor = event.id;
     this.send(frameOf(event));
     if (this.closed) return;
@@ -153,31 +193,28 @@ export class SseConnection implements Flushable {
   }
 
   /**
-   * Queues raw bytes. The connection is closed as a slow consumer when the socket has not taken
-   * more than `maxBufferedBytes` of what was flushed before: a client that stops reading is cut
-   * at its next event or heartbeat, while one burst larger than the cap (a big batch) still
-   * reaches clients that keep reading. Queued frames are the shared per-event buffers, so a
-   * burst costs references, not copies, per connection.
+   * Queues raw bytes (a shared frame: queued by reference). When queued plus unsent output
+   * already reaches `maxBufferedBytes`, the stream is closed as a slow consumer instead, so a
+   * connection never holds more than the cap plus one frame: a client that stops reading is cut
+   * at its next event or heartbeat, and so is one offered a live burst larger than the cap that
+   * the socket could not take (it resumes from its cursor, and that replay is paced).
    */
   send(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     if (this.expiresAt !== undefined && Date.now() >= this.expiresAt) {
       this.end('token-expired');
       return;
     }
-    // Judge only what the socket (and gzip) have not taken from earlier flushes: one burst larger
-    // than the cap (a big batch, a long replay) still reaches a client that reads. The cached
-    // backlog only shrinks between flushes, so re-read it before cutting.
-    if (this.backlog > this.maxBufferedBytes) {
-      this.backlog = this.unsentInStreams();
-      if (this.backlog > this.maxBufferedBytes) {
-        this.abort('slow-consumer');
-        return;
-      }
+    if (this.queued + this.unsentInStreams() >= this.maxBufferedBytes) {
+      this.abort('slow-consumer');
+      return;
     }
     if (this.queued === 0) this.scheduler.schedule(this);
     this.queue.push(chunk);
     this.queued += chunk.length;
+    // A burst goes to the socket as it is queued, so the kernel takes what it can before the cap
+    // is judged again (coalescing only matters for small writes).
+    if (this.queued >= EAGER_FLUSH_BYTES) this.flush();
   }
 
   /**
@@ -194,11 +231,11 @@ export class SseConnection implements Flushable {
       this.end('token-expired');
       return;
     }
-    const out = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queued);
+    const out = this.queue;
+    const bytes = this.queued;
     this.queue = [];
     this.queued = 0;
-    this.write(out, now);
-    this.backlog = this.unsentInStreams();
+    this.write(out, bytes, now);
     if (this.firstQueued !== undefined) {
       const first = this.firstQueued;
       const events = this.queuedEvents;
@@ -206,18 +243,63 @@ export class SseConnection implements Flushable {
       this.firstQueued = undefined;
       this.observer.flushed(this, events, first, now);
     }
+    // The socket may have taken everything at once: a paused replay continues now.
+    if (this.waitingForRoom) this.onWritten();
+  }
+
+  /**
+   * Ends the stream like {@link end}, but records the close only once the final frame (and all
+   * output before it) has been handed to the kernel. A stream that has not taken it by
+   * `deadline` (epoch ms) is cut as a slow consumer instead. Nothing is queued after `final`.
+   * @returns the reason the stream was closed with.
+   */
+  endWhenWritten(reason: CloseReason, final: Buffer, deadline: number): Promise<CloseReason> {
+    if (this.closed) return Promise.resolve(this.closeReason ?? reason);
+    this.flush();
+    if (this.closed) return Promise.resolve(this.closeReason ?? reason);
+    // No more input: the final frame is the last thing this stream gets.
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.ending = true;
+    const now = Date.now();
+    if (this.expiresAt === undefined || now < this.expiresAt) {
+      this.write([final], final.length, now);
+    }
+    return new Promise<CloseReason>((resolve) => {
+      let settled = false;
+      const settle = (how: CloseReason) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (how === 'slow-consumer') this.abort(how);
+        else this.finish(how);
+        resolve(this.closeReason ?? how);
+      };
+      const timer = setTimeout(() => settle('slow-consumer'), Math.max(0, deadline - now));
+      timer.unref();
+      // Synchronously in the listener: the response's own 'close' follows on the next tick.
+      this.res.once('finish', () => settle(reason));
+      this.res.once('close', () => settle(this.closeReason ?? 'client'));
+      this.endResponse();
+    });
   }
 
   /** Flushes, writes an optional final frame, and ends the response cleanly. */
   end(reason: CloseReason, final?: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     this.flush();
     // The flush may itself have ended the stream (credentials expired while it was queued).
     if (this.closed) return;
     const now = Date.now();
     // Nothing is written after the token's `exp`, not even a final gateway event.
-    if (final && (this.expiresAt === undefined || now < this.expiresAt)) this.write(final, now);
+    if (final && (this.expiresAt === undefined || now < this.expiresAt)) {
+      this.write([final], final.length, now);
+    }
     this.finish(reason);
+    this.endResponse();
+  }
+
+  private endResponse(): void {
     const gzip = this.gzip;
     if (gzip === undefined) {
       this.res.end();
@@ -250,44 +332,76 @@ export class SseConnection implements Flushable {
     };
   }
 
-  private write(chunk: Buffer, now: number): void {
-    this.bytesSent += chunk.length;
+  private write(chunks: readonly Buffer[], bytes: number, now: number): void {
+    this.bytesSent += bytes;
     this.lastWriteAt = now;
     const gzip = this.gzip;
     if (gzip === undefined) {
-      this.writeBody(chunk);
+      this.writeBody(chunks, bytes);
       return;
     }
-    gzip.write(chunk);
+    // The shared frames are gzip's input, one sync flush per batch. Runs of small frames are
+    // joined into inputs of at most GZIP_INPUT_RUN_BYTES (each gzip write is one zlib call on the
+    // thread pool); that transient copy is bounded and consumed at once, and large frames go in
+    // as they are.
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    const flushRun = () => {
+      if (run.length === 1) gzip.write(run[0]);
+      else if (run.length > 1) gzip.write(Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const chunk of chunks) {
+      if (chunk.length >= GZIP_INPUT_RUN_BYTES) {
+        flushRun();
+        gzip.write(chunk);
+        continue;
+      }
+      if (runBytes + chunk.length > GZIP_INPUT_RUN_BYTES) flushRun();
+      run.push(chunk);
+      runBytes += chunk.length;
+    }
+    flushRun();
+    gzip.flush(zlibConstants.Z_SYNC_FLUSH);
   }
 
-  /** One socket write per call: the body bytes, in an HTTP chunk when the response is chunked. */
-  private writeBody(chunk: Buffer): void {
+  /**
+   * One corked socket write per call: the body buffers as they are (shared between connections),
+   * inside one HTTP chunk when the response is chunked (size line and CRLF as separate small
+   * buffers), ending with a callback that resumes a paused replay.
+   */
+  private writeBody(chunks: readonly Buffer[], bytes: number): void {
     const socket = this.socket;
-    if (socket === null || socket.destroyed) return;
-    if (!this.chunked) {
-      socket.write(chunk);
-      return;
+    if (socket === null || socket.destroyed || bytes === 0) return;
+    socket.cork();
+    if (this.chunked) socket.write(Buffer.from(`${bytes.toString(16)}\r\n`, 'latin1'));
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) socket.write(chunks[i]);
+    if (this.chunked) {
+      socket.write(chunks[last]);
+      socket.write(CRLF, this.onWritten);
+    } else {
+      socket.write(chunks[last], this.onWritten);
     }
-    const size = chunk.length.toString(16);
-    const out = Buffer.allocUnsafe(size.length + 4 + chunk.length);
-    out.write(size, 0, 'latin1');
-    CRLF.copy(out, size.length);
-    chunk.copy(out, size.length + 2);
-    CRLF.copy(out, out.length - 2);
-    socket.write(out);
+    socket.uncork();
   }
+
+  /** A write reached the kernel: continue a paused replay if there is room again. */
+  private readonly onWritten = (): void => {
+    if (!this.waitingForRoom || this.closed || this.unsentBytes >= this.replayFill) return;
+    this.waitingForRoom = false;
+    this.subscription?.resume?.();
+  };
 
   private startGzip(): void {
-    // Every write is sync-flushed (one zlib call per coalesced batch). An 8 KiB window and
-    // memLevel 7 keep the deflate state near 100 KB per connection instead of ~256 KB; SSE
-    // events repeat within a few KiB, so the ratio barely moves.
-    const gzip = createGzip({
-      flush: zlibConstants.Z_SYNC_FLUSH,
-      windowBits: 13,
-      memLevel: 7,
-    });
-    gzip.on('data', (compressed: Buffer) => this.writeBody(compressed));
+    // One sync flush per coalesced batch (see write). An 8 KiB window and memLevel 7 keep the
+    // deflate state near 100 KB per connection instead of ~256 KB; SSE events repeat within a
+    // few KiB, so the ratio barely moves.
+    const gzip = createGzip({ windowBits: 13, memLevel: 7 });
+    gzip.on('data', (compressed: Buffer) => this.writeBody([compressed], compressed.length));
+    // Input gzip has taken frees room too.
+    gzip.on('drain', this.onWritten);
     gzip.on('error', () => {
       this.abort('error');
       // Also when the error comes while end() waits for gzip (already closed): free the socket.
@@ -303,6 +417,7 @@ export class SseConnection implements Flushable {
   private finish(reason: CloseReason): void {
     if (this.closed) return;
     this.closeReason = reason;
+    this.waitingForRoom = false;
     this.queue = [];
     this.queued = 0;
     this.queuedEvents = 0;

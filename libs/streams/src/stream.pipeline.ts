@@ -241,10 +241,14 @@ class StreamSession implements StreamClaimant {
         connection.end('broker');
       },
       complete: () => connection.end('broker'),
+      // A replay is read and written as the socket takes it (never queued in full).
+      hasRoom: () => connection.hasRoom(),
     };
     if (connection.closed) return;
-    this.attachment = source.attach(request.filters, request.cursor, sink);
-    if (connection.closed) this.attachment.unsubscribe();
+    const attachment = source.attach(request.filters, request.cursor, sink);
+    this.attachment = attachment;
+    // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
+    connection.attach(attachment);
     releaseRoutingState(req, res);
   }
 

@@ -22,6 +22,12 @@ import { WriteScheduler } from './write.scheduler';
 export const DRAIN_RATE_PER_S = 200;
 
 /**
+ * Share of SHUTDOWN_GRACE_MS by which every drained stream must have taken its `herald.drain`
+ * (closes are spread over the first 90%); a stream still behind then is cut as a slow consumer.
+ */
+export const DRAIN_FLUSH_RATIO = 0.95;
+
+/**
  * What every stream of this instance shares: the Herald streams routes return
  * ({@link StreamsService.events}), the write scheduler, heartbeats from one timer, expiry timers,
  * sheds, and drain on shutdown. One stream's lifecycle is the {@link StreamPipeline}'s.
@@ -122,12 +128,18 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   /**
    * Stops taking streams and closes every open one with `herald.drain` and a jittered `retry:`.
    * Closes are spread at about {@link DRAIN_RATE_PER_S} per second, within 90% of
-   * SHUTDOWN_GRACE_MS, so the reconnect wave reaches the other instances smoothly.
+   * SHUTDOWN_GRACE_MS, so the reconnect wave reaches the other instances smoothly. Resolves once
+   * every stream's `herald.drain` (after all output before it) has been handed to the kernel;
+   * a stream still behind at {@link DRAIN_FLUSH_RATIO} of the window is cut as a slow consumer.
    */
   drain(): Promise<void> {
     const count = this.registry.size;
-    const window = Math.floor(this.options.shutdownGraceMs * 0.9);
-    this.drainPromise ??= this.drainAll(Math.min(window, (count * 1000) / DRAIN_RATE_PER_S));
+    const grace = this.options.shutdownGraceMs;
+    const window = Math.floor(grace * 0.9);
+    this.drainPromise ??= this.drainAll(
+      Math.min(window, (count * 1000) / DRAIN_RATE_PER_S),
+      Date.now() + Math.floor(grace * DRAIN_FLUSH_RATIO),
+    );
     return this.drainPromise;
   }
 
@@ -137,11 +149,11 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
 
   /** Closes whatever is still open (e.g. `app.close()` without a drain) so shutdown never hangs. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.drainPromise ??= this.drainAll(0);
+    this.drainPromise ??= this.drainAll(0, undefined);
     await this.drainPromise;
   }
 
-  private async drainAll(spreadMs: number): Promise<void> {
+  private async drainAll(spreadMs: number, flushDeadline: number | undefined): Promise<void> {
     const connections = [...this.registry.values()];
     if (connections.length > 0) {
       this.logger.log(`draining ${connections.length} streams over ${spreadMs} ms`);
@@ -151,8 +163,7 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
         (connection) =>
           new Promise<void>((resolve) => {
             const close = () => {
-              this.closeForDrain(connection);
-              resolve();
+              void this.closeForDrain(connection, flushDeadline).then(() => resolve());
             };
             if (spreadMs <= 0) close();
             else setTimeout(close, Math.random() * spreadMs);
@@ -161,24 +172,37 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     );
   }
 
-  private closeForDrain(connection: SseConnection): void {
+  /** Ends with `herald.drain`; with a deadline, waits (until then) for it to reach the kernel. */
+  private async closeForDrain(
+    connection: SseConnection,
+    flushDeadline: number | undefined,
+  ): Promise<void> {
     if (connection.closed) return;
     const retryMs = jitter(this.options.retryMs, this.options.retryMs);
-    connection.end(
-      'drain',
-      frameEvent(
-        connection.cursor,
-        'herald.drain',
-        JSON.stringify({ reason: 'shutdown', retryAfterMs: retryMs }),
-        retryMs,
-      ),
+    const frame = frameEvent(
+      connection.cursor,
+      'herald.drain',
+      JSON.stringify({ reason: 'shutdown', retryAfterMs: retryMs }),
+      retryMs,
     );
+    if (flushDeadline === undefined) {
+      connection.end('drain', frame);
+      return;
+    }
+    const reason = await connection.endWhenWritten('drain', frame, flushDeadline);
+    if (reason === 'slow-consumer') {
+      this.logger.warn(`stream ${connection.id} did not take herald.drain in time: cut`);
+    }
   }
 
   private beat(period: number): void {
-    const due = Date.now() - period;
+    const now = Date.now();
+    const due = now - period;
     for (const connection of this.registry.values()) {
-      if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
+      // A replay paced by a socket that took nothing for HEARTBEAT_MS: a slow consumer (its
+      // heartbeats would not reach the cap).
+      if (connection.stalledFor(now) >= this.options.heartbeatMs) connection.abort('slow-consumer');
+      else if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
     }
   }
 }

@@ -20,6 +20,16 @@ export interface HeraldLoggerOptions {
 type Fields = Record<string, unknown>;
 
 /**
+ * Nest contexts whose `log` lines are written at `debug`: the route mapping (`RoutesResolver`,
+ * `RouterExplorer`) and module initialisation (`InstanceLoader`), some thirty lines per boot.
+ */
+export const NEST_STARTUP_CONTEXTS: ReadonlySet<string> = new Set([
+  'RoutesResolver',
+  'RouterExplorer',
+  'InstanceLoader',
+]);
+
+/**
  * Nest's logger on pino: structured JSON lines with `context`, the request id of the current
  * request, and secrets (tokens, cookies, `access_token`, REDACT_KEYS values) redacted in the
  * message and in every field. Use with `app.useLogger(logger)`.
@@ -57,7 +67,9 @@ export class HeraldLogger implements LoggerService {
   }
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    const context = params[params.length - 1];
+    const quiet = typeof context === 'string' && NEST_STARTUP_CONTEXTS.has(context);
+    this.write(quiet ? 'debug' : 'info', message, params);
   }
 
   error(message: unknown, ...params: unknown[]): void {
@@ -113,15 +125,25 @@ export class HeraldLogger implements LoggerService {
   }
 }
 
-/** stdout as JSON, or through pino-pretty (a dev dependency) when present. */
+/**
+ * stdout as JSON, or through pino-pretty (a dev dependency, loaded only for `pretty`) when it is
+ * installed; a production install without it (`npm ci --omit=dev`) logs JSON and says so once.
+ */
 function destinationFor(format: 'json' | 'pretty'): DestinationStream {
   if (format === 'pretty') {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const pretty = require('pino-pretty') as (o: object) => DestinationStream;
-      return pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l' });
+      return pretty({
+        colorize: process.stdout.isTTY,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,instance,context',
+        messageFormat: '{if context}[{context}] {end}{msg}',
+        singleLine: true,
+        sync: true,
+      });
     } catch {
-      // pino-pretty is a dev dependency; production images log JSON.
+      process.stderr.write('LOG_FORMAT=pretty needs pino-pretty (a devDependency); logging JSON\n');
     }
   }
   return pino.destination(1);

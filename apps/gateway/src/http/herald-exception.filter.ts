@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  Logger,
+  Optional,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { AuthError, AuthErrorCode, RevocationUnavailableError } from '@herald/auth';
 import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishErrorCode } from '@herald/publish';
@@ -59,9 +66,13 @@ interface ErrorBody {
 export class HeraldExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrors');
 
+  /**
+   * `streams` and `broker` are absent in an application that serves no streams (a publisher or
+   * admin-only app importing Herald's modules): there a revocation outage is a plain `503`.
+   */
   constructor(
-    private readonly streams: StreamsService,
-    private readonly broker: Broker,
+    @Optional() private readonly streams?: StreamsService,
+    @Optional() private readonly broker?: Broker,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -71,7 +82,11 @@ export class HeraldExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
-    if (exception instanceof RevocationUnavailableError && isStreamRequest(req)) {
+    if (
+      exception instanceof RevocationUnavailableError &&
+      this.streams !== undefined &&
+      isStreamRequest(req)
+    ) {
       // Fail closed (no stream opens unchecked) but retryably, with the client's own cursor.
       this.streams.shed(req, res, 'unavailable', this.clientCursor(req));
       return;
@@ -95,7 +110,9 @@ export class HeraldExceptionFilter implements ExceptionFilter {
   private clientCursor(req: IncomingMessage): string | undefined {
     const raw = requestCursors(req);
     const cursor = raw.headerCursor?.trim() || raw.queryCursor?.trim() || undefined;
-    return cursor !== undefined && isValidEventId(cursor) && this.broker.isWellFormedCursor(cursor)
+    return cursor !== undefined &&
+      isValidEventId(cursor) &&
+      this.broker?.isWellFormedCursor(cursor) === true
       ? cursor
       : undefined;
   }

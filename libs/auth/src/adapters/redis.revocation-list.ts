@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { RevocationUnavailableError } from '../auth.errors';
 import { RevocationList } from '../revocation.list';
 
 /** Options of {@link RedisRevocationList}. */
 export interface RedisRevocationListOptions {
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of Herald's keys (REDIS_KEY_PREFIX); revocations live at `<prefix>revoked:<sub>`. */
   readonly keyPrefix: string;
 }
@@ -25,13 +26,15 @@ return 1`;
  */
 export class RedisRevocationList extends RevocationList {
   private readonly logger = new Logger(RedisRevocationList.name);
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(private readonly options: RedisRevocationListOptions) {
     super();
-    // Its commands (GET, and a SET of the later time) are idempotent: a resend after a
-    // reconnect is harmless, so a check in flight at a blip may still succeed.
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: 1, commandTimeout: 1000 });
+    this.redis = new RedisConnections(options.redis).create('commands', {
+      name: 'herald-revocations',
+      commandTimeoutMs: 1000,
+      offlineQueue: true,
+    });
     this.redis.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
   }
 

@@ -62,8 +62,9 @@ class TopicHistory {
     while (this.length > 0 && this.events[this.head].publishedAt < cutoff) this.dropFirst();
   }
 
-  /** Retained events with seq > `after`, oldest first (binary search: seq is increasing). */
-  after(after: number): StoredEvent[] {
+  /** Pushes to `out` up to `max` retained events with `after` < seq <= `through`, oldest first. */
+  collectAfter(after: number, through: number, max: number, out: StoredEvent[]): void {
+    // Binary search: seq is increasing.
     let lo = this.head;
     let hi = this.events.length;
     while (lo < hi) {
@@ -71,7 +72,8 @@ class TopicHistory {
       if (this.events[mid].seq <= after) lo = mid + 1;
       else hi = mid;
     }
-    return this.events.slice(lo);
+    const end = Math.min(this.events.length, lo + max);
+    for (let i = lo; i < end && this.events[i].seq <= through; i++) out.push(this.events[i]);
   }
 
   private dropFirst(): void {
@@ -92,11 +94,24 @@ class LocalSubscription implements BrokerAttachment {
   last: StoredEvent | undefined;
   private stopped = false;
   teardown: (() => void) | undefined;
+  /** Set while a replay waits for the sink to have room: continues it. */
+  paused: (() => void) | undefined;
 
   constructor(private readonly sink: LocalSink) {}
 
   get closed(): boolean {
     return this.stopped || this.sink.closed === true;
+  }
+
+  /** The sink's flow control (a sink without it always has room). */
+  hasRoom(): boolean {
+    return this.sink.hasRoom?.() ?? true;
+  }
+
+  resume(): void {
+    const paused = this.paused;
+    this.paused = undefined;
+    paused?.();
   }
 
   next(message: BrokerMessage): void {
@@ -113,10 +128,17 @@ class LocalSubscription implements BrokerAttachment {
   unsubscribe(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.paused = undefined;
     const teardown = this.teardown;
     this.teardown = undefined;
     teardown?.();
   }
+}
+
+/** The topics a replay reads, looked up when the sequence stood at `through`. */
+interface ReplayScan {
+  readonly histories: readonly TopicHistory[];
+  readonly through: number;
 }
 
 interface IdempotencyRecord {
@@ -129,6 +151,12 @@ interface IdempotencyRecord {
 export const DEFAULT_MAX_IDEMPOTENCY_KEYS = 100_000;
 
 const CURSOR = /^m\.([a-z0-9]{1,16})\.([0-9]{1,16})$/;
+
+/**
+ * Events per replay page. A resume holds at most one page beyond what its sink took, and reads
+ * the next one only when the sink has room (the events themselves are the shared stored ones).
+ */
+export const IN_MEMORY_REPLAY_PAGE = 64;
 
 /**
  * Single-process broker: a global sequence orders every event, so one cursor covers any set of
@@ -232,22 +260,34 @@ export class InMemoryBroker extends Broker {
     }
   }
 
-  /** Replays (when resuming) then registers `sink` live, synchronously: no seam. */
+  /**
+   * Replays (when resuming) in pages paced by the sink's room, then registers `sink` live in the
+   * same synchronous step as the last page: no seam.
+   */
   private open(
     filters: readonly TopicFilter[],
     options: SubscribeOptions,
     sink: LocalSink,
   ): LocalSubscription {
     const sub = new LocalSubscription(sink);
-    if (options.cursor !== undefined) this.replay(filters, options.cursor, sub);
-    if (sub.closed) return sub;
+    if (options.cursor === undefined) {
+      this.goLive(filters, sub);
+      return sub;
+    }
+    const after = this.replayStart(options.cursor, sub);
+    if (after === undefined) this.goLive(filters, sub);
+    else this.replayFrom(filters, after, sub);
+    return sub;
+  }
+
+  private goLive(filters: readonly TopicFilter[], sub: LocalSubscription): void {
+    if (sub.closed) return;
     for (const f of filters) this.index.add(f, sub);
     this.subscriptionCount++;
     sub.teardown = () => {
       for (const f of filters) this.index.delete(f, sub);
       this.subscriptionCount--;
     };
-    return sub;
   }
 
   isWellFormedCursor(cursor: string): boolean {
@@ -266,7 +306,11 @@ export class InMemoryBroker extends Broker {
     return { subscriptions: this.subscriptionCount, topics: this.histories.size };
   }
 
-  private replay(filters: readonly TopicFilter[], cursor: string, out: LocalSubscription): void {
+  /**
+   * Checks a resume cursor: its sequence number, or `undefined` after emitting a reset.
+   * @throws BrokerError `malformed-cursor`.
+   */
+  private replayStart(cursor: string, out: LocalSubscription): number | undefined {
     const match = CURSOR.exec(cursor);
     if (!match) {
       throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
@@ -274,29 +318,73 @@ export class InMemoryBroker extends Broker {
     const after = Number(match[2]);
     if (match[1] !== this.epoch || after > this.seq) {
       out.next({ kind: 'reset', reason: 'unknown-cursor', cursor: this.nowCursor() });
-      return;
+      return undefined;
     }
-    // A cursor older than a forgotten topic's last event is older than the history window.
-    let expired = after < this.forgottenThrough;
-    const cutoff = Date.now() - this.options.historyTtlMs;
-    const pending: StoredEvent[] = [];
-    for (const h of expired ? [] : this.matchingHistories(filters)) {
-      h.dropOlderThan(cutoff);
-      if (h.droppedThrough > after) {
-        expired = true;
+    return after;
+  }
+
+  /**
+   * Hands `out` the matching events after `pos`, a page at a time and only while its sink has
+   * room; pauses (resumed by `out.resume()`) when it has none, and goes live once caught up.
+   * The matching topics are looked up once per snapshot of the sequence (`scan`) and pages stop
+   * at that snapshot, so a topic created later is found by the next lookup before any of its
+   * events is due. History evicted past the position gives a `history-expired` reset, then live.
+   */
+  private replayFrom(
+    filters: readonly TopicFilter[],
+    pos: number,
+    out: LocalSubscription,
+    scan?: ReplayScan,
+  ): void {
+    for (;;) {
+      if (out.closed) return;
+      if (!out.hasRoom()) {
+        const at = pos;
+        out.paused = () => this.replayFrom(filters, at, out, scan);
+        return;
+      }
+      if (scan === undefined || pos >= scan.through) {
+        // Caught up with the last snapshot: one more lookup, up to the sequence now.
+        if (scan !== undefined && scan.through === this.seq) break;
+        scan = { histories: this.matchingHistories(filters), through: this.seq };
+      }
+      const page = this.replayPage(scan, pos);
+      if (page === undefined) {
+        out.next({ kind: 'reset', reason: 'history-expired', cursor: this.nowCursor() });
         break;
       }
-      for (const e of h.after(after)) pending.push(e);
+      if (page.length === 0) {
+        pos = scan.through;
+        continue;
+      }
+      for (const e of page) {
+        if (out.closed) return;
+        if (!out.hasRoom()) {
+          const at = pos;
+          out.paused = () => this.replayFrom(filters, at, out, scan);
+          return;
+        }
+        out.next(e);
+        pos = e.seq;
+      }
     }
-    if (expired) {
-      out.next({ kind: 'reset', reason: 'history-expired', cursor: this.nowCursor() });
-      return;
+    this.goLive(filters, out);
+  }
+
+  /** The next events after `pos` (at most to the scan's snapshot), or `undefined` if evicted. */
+  private replayPage(scan: ReplayScan, pos: number): StoredEvent[] | undefined {
+    // A position older than a forgotten topic's last event is older than the history window.
+    if (pos < this.forgottenThrough) return undefined;
+    const cutoff = Date.now() - this.options.historyTtlMs;
+    const page: StoredEvent[] = [];
+    for (const h of scan.histories) {
+      h.dropOlderThan(cutoff);
+      if (h.droppedThrough > pos) return undefined;
+      h.collectAfter(pos, scan.through, IN_MEMORY_REPLAY_PAGE, page);
     }
-    pending.sort((a, b) => a.seq - b.seq);
-    for (const e of pending) {
-      if (out.closed) return;
-      out.next(e);
-    }
+    page.sort((a, b) => a.seq - b.seq);
+    if (page.length > IN_MEMORY_REPLAY_PAGE) page.length = IN_MEMORY_REPLAY_PAGE;
+    return page;
   }
 
   private matchingHistories(filters: readonly TopicFilter[]): TopicHistory[] {

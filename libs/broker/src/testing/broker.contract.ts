@@ -195,6 +195,48 @@ export function describeBrokerContract(name: string, factory: BrokerFactory): vo
       expect(ids).toHaveLength(backlog.length + published.length);
     });
 
+    it("should pace a replay by the sink's room and continue it on resume, then go live", async () => {
+      const broker = await make({ historySize: 1000 });
+      const start = await broker.publish([ev('pace/a', 0)]);
+      const ids: string[] = [];
+      for (let b = 0; b < 3; b++) {
+        const batch = Array.from({ length: 100 }, (_, i) => ev(`pace/${'ab'[i % 2]}`, b * 100 + i));
+        ids.push(...(await broker.publish(batch)).ids);
+      }
+      const got: string[] = [];
+      let room = 25;
+      const attachment = broker.attach(
+        [f('pace/*')],
+        { cursor: start.ids[0] },
+        {
+          next: (m) => {
+            if (m.kind === 'event') got.push(m.id);
+          },
+          error: () => undefined,
+          complete: () => undefined,
+          hasRoom: () => got.length < room,
+        },
+      );
+      try {
+        const deadline = Date.now() + 5000;
+        while (got.length < 25 && Date.now() < deadline) await sleep(5);
+        await sleep(100);
+        // Nothing beyond the room while it has none.
+        expect(got).toEqual(ids.slice(0, 25));
+        room = Infinity;
+        attachment.resume?.();
+        const until = Date.now() + 5000;
+        while (got.length < ids.length && Date.now() < until) await sleep(5);
+        expect(got).toEqual(ids);
+        const live = await broker.publish([ev('pace/b', 999)]);
+        const liveBy = Date.now() + 5000;
+        while (got.length < ids.length + 1 && Date.now() < liveBy) await sleep(5);
+        expect(got.at(-1)).toBe(live.ids[0]);
+      } finally {
+        attachment.unsubscribe();
+      }
+    });
+
     it('should resume multi-topic and pattern subscriptions from one cursor', async () => {
       const broker = await make();
       const start = await broker.publish([ev('x/1', 0)]);

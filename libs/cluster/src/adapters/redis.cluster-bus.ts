@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { ClusterBus, type ClusterAnswer, type ClusterResponder } from '../cluster.port';
 
 /** Options of {@link RedisClusterBus}. */
 export interface RedisClusterBusOptions {
   readonly instanceId: string;
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (e.g. `herald:`). */
   readonly keyPrefix: string;
   /** Heartbeat period; an instance silent for 3 periods is considered gone. Default 5000. */
@@ -40,8 +41,8 @@ interface Pending {
 export class RedisClusterBus extends ClusterBus {
   readonly instanceId: string;
   private readonly logger = new Logger(RedisClusterBus.name);
-  private readonly commands: Redis;
-  private readonly subscriber: Redis;
+  private readonly commands: RedisClient;
+  private readonly subscriber: RedisClient;
   private readonly responders = new Map<string, ClusterResponder>();
   private readonly pending = new Map<string, Pending>();
   private readonly heartbeatMs: number;
@@ -60,11 +61,13 @@ export class RedisClusterBus extends ClusterBus {
       replies: (id) => `${p}cluster:replies:${id}`,
     };
     // Admin requests may wait briefly for a (re)connection, never longer than commandTimeout.
-    const common = { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 };
-    // An admin request in flight at a drop is not resent (every instance would act on it twice);
-    // it fails within commandTimeout instead.
-    this.commands = new Redis(options.url, { ...common, autoResendUnfulfilledCommands: false });
-    this.subscriber = new Redis(options.url, { ...common, commandTimeout: undefined });
+    const connections = new RedisConnections(options.redis);
+    this.commands = connections.create('commands', {
+      name: 'herald-cluster-bus',
+      commandTimeoutMs: 2000,
+      offlineQueue: true,
+    });
+    this.subscriber = connections.create('subscriber', { name: 'herald-cluster-bus-sub' });
     for (const c of [this.commands, this.subscriber]) {
       c.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     }

@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { LimitsStore, type BucketTake, type LeaseClaim } from '../limits.store';
 import { ACQUIRE_LEASE, REFRESH_LEASES, TAKE_TOKEN } from './redis.limits-scripts';
 
 /** Options of {@link RedisLimitsStore}. */
 export interface RedisLimitsStoreOptions {
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prepended to every key. */
   readonly keyPrefix: string;
   /** A command slower than this fails (and the caller fails open). */
@@ -28,24 +29,21 @@ const REFRESH_CHUNK = 1000;
 /**
  * Counters shared by every instance: token buckets as hashes and leases as sorted sets
  * (member = connection id, score = lease expiry), each operation one atomic Lua script on the
- * Redis server's clock. Commands fail within `commandTimeoutMs` when Redis is away, so callers
+ * Redis server's clock. Lease keys share the `{leases}` hash tag, so the all-or-nothing acquire
+ * over several of them runs in one Redis Cluster slot. Commands fail within `commandTimeoutMs` when Redis is away, so callers
  * can fail open.
  */
 export class RedisLimitsStore extends LimitsStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly commands: LimitsCommands;
 
   constructor(private readonly options: RedisLimitsStoreOptions) {
     super();
-    this.redis = new Redis(options.url, {
+    this.redis = new RedisConnections(options.redis).create('commands', {
+      name: 'herald-limits',
       // Commands wait for a (re)connection at most commandTimeout, then the caller fails open.
-      commandTimeout: options.commandTimeoutMs,
-      // A script in flight when the connection drops fails (flushed on close) and is never
-      // resent: taking a token or a lease twice would count one stream twice.
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectionName: 'herald-limits',
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+      commandTimeoutMs: options.commandTimeoutMs,
+      offlineQueue: true,
     });
     // Errors surface on each command (the caller fails open); keep the client from throwing.
     this.redis.on('error', () => undefined);
@@ -74,7 +72,7 @@ export class RedisLimitsStore extends LimitsStore {
     if (claims.length === 0) return -1;
     const refused = await this.commands.heraldAcquireLease(
       claims.length,
-      ...claims.map((c) => this.key(`lease:${c.key}`)),
+      ...claims.map((c) => this.key(`{leases}:lease:${c.key}`)),
       member,
       ttlMs,
       ...claims.map((c) => c.cap),
@@ -88,7 +86,7 @@ export class RedisLimitsStore extends LimitsStore {
       for (let i = 0; i < members.length; i += REFRESH_CHUNK) {
         pending.push(
           this.commands.heraldRefreshLeases(
-            this.key(`lease:${key}`),
+            this.key(`{leases}:lease:${key}`),
             ttlMs,
             ...members.slice(i, i + REFRESH_CHUNK),
           ),
@@ -101,7 +99,7 @@ export class RedisLimitsStore extends LimitsStore {
   async release(member: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.zrem(this.key(`lease:${key}`), member);
+    for (const key of keys) pipeline.zrem(this.key(`{leases}:lease:${key}`), member);
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err !== null)?.[0];
     if (failed) throw failed;

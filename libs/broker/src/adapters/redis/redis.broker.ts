@@ -1,12 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
-import { Observable, type Subscriber } from 'rxjs';
-import { TopicIndex, filterMatches, type TopicFilter } from '@herald/topics';
-import { Broker, type SubscribeOptions } from '../../broker.port';
+import { Observable } from 'rxjs';
+import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
+import { TopicIndex, type TopicFilter } from '@herald/topics';
+import {
+  Broker,
+  type BrokerAttachment,
+  type BrokerSink,
+  type SubscribeOptions,
+} from '../../broker.port';
 import { BrokerError, BrokerErrorCode } from '../../broker.errors';
 import type {
-  BrokerEvent,
   BrokerMessage,
   BrokerStats,
   PublishOptions,
@@ -22,11 +26,19 @@ import {
   type RedisCursor,
 } from './redis.keys';
 import { PUBLISH_SCRIPT } from './redis.publish.script';
+import {
+  RedisReplayReader,
+  compareIds,
+  fieldOf,
+  splitId,
+  toEvent,
+  type SeqEvent,
+} from './redis.replay';
 
 /** Options of the Redis adapter. */
 export interface RedisBrokerOptions {
-  /** `redis://` or `rediss://` URL. */
-  readonly url: string;
+  /** Where Redis is: one node, Cluster or Sentinel. */
+  readonly redis: RedisConnectionOptions;
   /** Prefix of every key and channel (default `herald:`); tests use unique prefixes. */
   readonly keyPrefix?: string;
   /** Retained events per topic (HISTORY_SIZE). */
@@ -35,12 +47,13 @@ export interface RedisBrokerOptions {
   readonly historyTtlMs: number;
   /** How often the instance checks the global counter to catch silent pub/sub losses (1000). */
   readonly syncIntervalMs?: number;
-}
-
-/** A stored event with its global sequence number (never exposed beyond the port's type). */
-interface SeqEvent extends BrokerEvent {
-  readonly seq: number;
-  readonly ms: number;
+  /**
+   * Replicas that must confirm each publish (`WAIT`) before it succeeds (default 0). When fewer
+   * confirm within `replicasAckTimeoutMs` the publish fails as unavailable.
+   */
+  readonly minReplicasAck?: number;
+  /** How long a publish waits for the replicas, in ms (default 1000). */
+  readonly replicasAckTimeoutMs?: number;
 }
 
 /** Largest gap the instance backfills from the streams; beyond it, local streams are reset. */
@@ -49,23 +62,52 @@ const MAX_BACKFILL = 100_000;
 const PAGE = 500;
 /** Consecutive sync ticks without pub/sub progress before the subscriber is reconnected. */
 const STALL_TICKS = 3;
+/** Recently dispatched sequences remembered to recognise a sequence reused after a failover. */
+const RECENT_SEQS = 4096;
 
-class RedisSubscription {
-  /** Highest sequence handed to the subscriber. */
+/** Live events one resume buffers while it replays; past it, it reads them from history. */
+const MAX_REPLAY_LIVE_BUFFER = 1024;
+
+/** What a subscription delivers to: an rxjs Subscriber or an attached sink. */
+interface SubscriptionSink {
+  readonly closed: boolean;
+  next(message: BrokerMessage): void;
+  complete(): void;
+  hasRoom(): boolean;
+}
+
+class RedisSubscription implements BrokerAttachment {
+  /** Highest sequence handed to the subscriber, and its ms. */
   maxSeq = 0;
+  lastMs = 0;
   /** Live events held while the replay runs; `undefined` once live. */
   buffer: SeqEvent[] | undefined;
+  /** The buffer passed {@link MAX_REPLAY_LIVE_BUFFER}: its events are read from history. */
+  overflowed = false;
+  teardown: (() => void) | undefined;
+  private waiting: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     readonly filters: readonly TopicFilter[],
-    readonly subscriber: Subscriber<BrokerMessage>,
+    readonly sink: SubscriptionSink,
     replaying: boolean,
   ) {
     if (replaying) this.buffer = [];
   }
 
+  get closed(): boolean {
+    return this.stopped || this.sink.closed;
+  }
+
   deliver(event: SeqEvent): void {
     if (this.buffer) {
+      if (this.overflowed) return;
+      if (this.buffer.length >= MAX_REPLAY_LIVE_BUFFER) {
+        this.buffer = [];
+        this.overflowed = true;
+        return;
+      }
       this.buffer.push(event);
       return;
     }
@@ -74,29 +116,36 @@ class RedisSubscription {
 
   emit(event: SeqEvent): void {
     // Also drops the repeats when several filters of one subscription match.
-    if (event.seq <= this.maxSeq) return;
+    if (event.seq <= this.maxSeq || this.closed) return;
     this.maxSeq = event.seq;
-    this.subscriber.next(event);
+    this.lastMs = event.ms;
+    this.sink.next(event);
   }
 
-  goLive(): void {
-    const buffered = this.buffer ?? [];
-    this.buffer = undefined;
-    for (const e of buffered) {
-      if (this.subscriber.closed) return;
-      this.emit(e);
-    }
+  /** Resolves once the sink has room (undefined when it has now). */
+  room(): Promise<void> | undefined {
+    if (this.closed || this.sink.hasRoom()) return undefined;
+    return new Promise<void>((resolve) => (this.waiting = resolve));
+  }
+
+  resume(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
   }
 
   reset(reason: ResetReason, cursor: string): void {
-    this.subscriber.next({ kind: 'reset', reason, cursor });
+    if (!this.closed) this.sink.next({ kind: 'reset', reason, cursor });
   }
-}
 
-/** What one topic's replay read found. */
-interface TopicReplay {
-  readonly expired: boolean;
-  readonly events: readonly SeqEvent[];
+  unsubscribe(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.resume();
+    const teardown = this.teardown;
+    this.teardown = undefined;
+    teardown?.();
+  }
 }
 
 type LiveTask = { readonly kind: 'event'; readonly event: SeqEvent } | { readonly kind: 'sync' };
@@ -111,9 +160,9 @@ export class RedisBroker extends Broker {
   private readonly logger = new Logger(RedisBroker.name);
   private readonly keys: RedisKeys;
   /** Commands: no offline queue, so publish and ping fail fast while Redis is away. */
-  private readonly cmd: Redis;
+  private readonly cmd: RedisClient;
   /** The one pub/sub subscription of this instance. */
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
   private readonly index = new TopicIndex<RedisSubscription>();
   private readonly subscriptions = new Set<RedisSubscription>();
   /** Epoch of the key space as last seen (undefined until Redis answered once). */
@@ -131,37 +180,27 @@ export class RedisBroker extends Broker {
   private stalledTicks = 0;
   private lastRemoteSeq = 0;
   private knownTopics = 0;
-  private readonly inflight = new Map<string, Promise<TopicReplay>>();
+  private readonly replays: RedisReplayReader;
+  /** seq -> ms of recently dispatched events (sequence regression detection). */
+  private readonly recent = new Map<number, number>();
   private closed = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
     super();
     this.keys = new RedisKeys(options.keyPrefix);
     this.scriptSha = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
-    const common: RedisOptions = {
-      lazyConnect: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-    };
-    this.cmd = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: false,
-      // Never resend a command after a reconnect: the publish script may have run before the
-      // connection dropped, and a second run would store and deliver its events twice. Commands
-      // in flight at a drop fail at once (maxRetriesPerRequest 0 flushes them on close); the
-      // publisher gets 503 and may retry with its Idempotency-Key; reads are retried by callers.
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      connectionName: 'herald-cmd',
-    });
-    this.sub = new Redis(options.url, {
-      ...common,
-      enableOfflineQueue: true,
-      autoResubscribe: true,
-      maxRetriesPerRequest: null,
-      connectionName: 'herald-sub',
-    });
+    const connections = new RedisConnections(options.redis);
+    // Commands are never resent after a reconnect (the provider's `commands` role): the publish
+    // script may have run before the connection dropped, and a second run would store and
+    // deliver its events twice. The publisher gets 503 and may retry with its Idempotency-Key.
+    this.cmd = connections.create('commands', { name: 'herald-cmd' });
+    this.replays = new RedisReplayReader(
+      this.cmd,
+      this.keys,
+      options.historySize,
+      options.historyTtlMs,
+    );
+    this.sub = connections.create('subscriber', { name: 'herald-sub', sharded: true });
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
     let lost = false;
@@ -194,7 +233,7 @@ export class RedisBroker extends Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.syncTimer);
-    for (const sub of [...this.subscriptions]) sub.subscriber.complete();
+    for (const sub of [...this.subscriptions]) sub.sink.complete();
     this.sub.disconnect();
     this.cmd.disconnect();
     return Promise.resolve();
@@ -257,11 +296,38 @@ export class RedisBroker extends Broker {
 
   private async evalPublish(keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+      return await this.runScript(false, keys, args);
     } catch (err) {
       if (!errorText(err).includes('NOSCRIPT')) throw err;
-      return this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+      return this.runScript(true, keys, args);
     }
+  }
+
+  /**
+   * Runs the publish script; with `minReplicasAck`, `WAIT` follows in the same pipeline (so on
+   * Cluster it reaches the primary that ran the script) and too few confirmations fail it.
+   */
+  private async runScript(full: boolean, keys: string[], args: string[]): Promise<unknown> {
+    const replicas = this.options.minReplicasAck ?? 0;
+    if (replicas === 0) {
+      return full
+        ? this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args)
+        : this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    }
+    const pipeline = this.cmd.pipeline();
+    if (full) pipeline.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
+    else pipeline.evalsha(this.scriptSha, keys.length, ...keys, ...args);
+    pipeline.call('WAIT', String(replicas), String(this.options.replicasAckTimeoutMs ?? 1000));
+    const results = (await pipeline.exec()) ?? [];
+    const [script, wait] = results;
+    if (!script) throw new Error('no reply to the publish script');
+    if (script[0]) throw script[0];
+    if (wait?.[0]) throw wait[0];
+    const confirmed = Number(wait?.[1] ?? 0);
+    if (confirmed < replicas) {
+      throw new Error(`${confirmed} of ${replicas} replicas confirmed the write in time`);
+    }
+    return script[1];
   }
 
   private detectShardedPubSub(): void {
@@ -281,20 +347,73 @@ export class RedisBroker extends Broker {
     options: SubscribeOptions = {},
   ): Observable<BrokerMessage> {
     return new Observable<BrokerMessage>((subscriber) => {
-      let cursor: RedisCursor | undefined;
-      if (options.cursor !== undefined) {
-        cursor = parseRedisCursor(options.cursor);
-        if (!cursor) throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
-      }
-      const sub = new RedisSubscription(filters, subscriber, cursor !== undefined);
-      for (const f of filters) this.index.add(f, sub);
-      this.subscriptions.add(sub);
-      if (cursor) void this.resume(sub, cursor);
-      return () => {
-        for (const f of filters) this.index.delete(f, sub);
-        this.subscriptions.delete(sub);
-      };
+      const sub = this.open(filters, options, {
+        get closed() {
+          return subscriber.closed;
+        },
+        next: (m) => subscriber.next(m),
+        complete: () => subscriber.complete(),
+        hasRoom: () => true,
+      });
+      return () => sub.unsubscribe();
     });
+  }
+
+  /** Direct delivery to `sink`, with its flow control pacing the replay. */
+  override attach(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: BrokerSink,
+  ): BrokerAttachment {
+    let done = false;
+    try {
+      const sub = this.open(filters, options, {
+        get closed() {
+          return done;
+        },
+        next: (m) => sink.next(m),
+        complete: () => {
+          done = true;
+          sink.complete();
+        },
+        hasRoom: () => sink.hasRoom?.() ?? true,
+      });
+      return {
+        unsubscribe: () => {
+          done = true;
+          sub.unsubscribe();
+        },
+        resume: () => sub.resume(),
+      };
+    } catch (err) {
+      sink.error(err);
+      return { unsubscribe: () => undefined };
+    }
+  }
+
+  /**
+   * Registers live (buffering while it replays), then resumes after the cursor.
+   * @throws BrokerError `malformed-cursor`.
+   */
+  private open(
+    filters: readonly TopicFilter[],
+    options: SubscribeOptions,
+    sink: SubscriptionSink,
+  ): RedisSubscription {
+    let cursor: RedisCursor | undefined;
+    if (options.cursor !== undefined) {
+      cursor = parseRedisCursor(options.cursor);
+      if (!cursor) throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
+    }
+    const sub = new RedisSubscription(filters, sink, cursor !== undefined);
+    for (const f of filters) this.index.add(f, sub);
+    this.subscriptions.add(sub);
+    sub.teardown = () => {
+      for (const f of filters) this.index.delete(f, sub);
+      this.subscriptions.delete(sub);
+    };
+    if (cursor) void this.resume(sub, cursor);
+    return sub;
   }
 
   isWellFormedCursor(cursor: string): boolean {
@@ -320,32 +439,42 @@ export class RedisBroker extends Broker {
     return { subscriptions: this.subscriptions.size, topics: this.knownTopics };
   }
 
-  /** Replays what followed `cursor` (retrying while Redis is away), then goes live. */
+  /**
+   * Replays what followed `cursor` (retrying while Redis is away), paced by the sink's room, then
+   * goes live. Rounds: snapshot the head, merge the topics' pages up to it, then hand on the live
+   * events buffered meanwhile; when that buffer overflowed, the next round reads them from history.
+   */
   private async resume(sub: RedisSubscription, cursor: RedisCursor): Promise<void> {
-    for (let attempt = 0; !sub.subscriber.closed && !this.closed; attempt++) {
+    let pos = cursor;
+    sub.maxSeq = cursor.seq;
+    sub.lastMs = cursor.ms;
+    for (let attempt = 0; !sub.closed && !this.closed; attempt++) {
       try {
-        const outcome = await this.replay(sub.filters, cursor);
-        if (sub.subscriber.closed) return;
-        if (outcome.kind === 'reset') {
-          // Events up to the reset cursor belong to the state the client refetches.
-          sub.maxSeq = outcome.at.seq;
-          sub.reset(
-            outcome.reason,
-            formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
-          );
-        } else {
-          sub.maxSeq = cursor.seq;
-          for (const e of outcome.events) {
-            if (sub.subscriber.closed) return;
-            sub.emit(e);
+        for (;;) {
+          sub.buffer = [];
+          sub.overflowed = false;
+          const outcome = await this.replayRound(sub, pos);
+          if (sub.closed) return;
+          if (outcome.kind === 'reset') {
+            // Events up to the reset cursor belong to the state the client refetches.
+            sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+            sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            sub.reset(
+              outcome.reason,
+              formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
+            );
+          } else {
+            // Every matching event up to `at` was in the replay (the subscription was live before
+            // `at` was read); later ones come from the live buffer.
+            if (outcome.at.seq > sub.maxSeq) {
+              sub.maxSeq = outcome.at.seq;
+              sub.lastMs = outcome.at.ms;
+            }
           }
-          // Every matching event up to `at` was in the replay (the subscription was live before
-          // `at` was read); later ones come from the live buffer, so nothing at or below `at`
-          // may be emitted from it.
-          sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+          if (await this.drainLiveBuffer(sub)) return;
+          if (sub.closed) return;
+          pos = { epoch: outcome.at.epoch, ms: sub.lastMs, seq: sub.maxSeq };
         }
-        sub.goLive();
-        return;
       } catch (err) {
         if (attempt === 0) this.logger.warn(`replay failed, retrying: ${errorText(err)}`);
         await sleep(Math.min(250 * (attempt + 1), 1000));
@@ -353,116 +482,47 @@ export class RedisBroker extends Broker {
     }
   }
 
-  private async replay(
-    filters: readonly TopicFilter[],
-    cursor: RedisCursor,
+  /** Hands on the buffered live events as the sink takes them; true once live. */
+  private async drainLiveBuffer(sub: RedisSubscription): Promise<boolean> {
+    for (;;) {
+      const buffer = sub.buffer;
+      if (sub.closed || buffer === undefined || sub.overflowed) return false;
+      if (buffer.length === 0) {
+        sub.buffer = undefined;
+        return true;
+      }
+      const wait = sub.room();
+      if (wait !== undefined) {
+        await wait;
+        continue;
+      }
+      const next = buffer.shift();
+      if (next !== undefined) sub.emit(next);
+    }
+  }
+
+  /** One replay round from `pos` to the head read now. */
+  private async replayRound(
+    sub: RedisSubscription,
+    pos: RedisCursor,
   ): Promise<
-    | { kind: 'events'; events: SeqEvent[]; at: RedisCursor }
-    | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
+    { kind: 'events'; at: RedisCursor } | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
   > {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
-    const [epoch, last, forgotten] = await this.cmd.mget(
-      this.keys.epoch,
-      this.keys.last,
-      this.keys.forgotten,
-    );
-    const [remoteMs, remoteSeq] = last ? splitId(last) : [0, 0];
-    const at: RedisCursor = { epoch: epoch ?? this.epoch ?? '0', ms: remoteMs, seq: remoteSeq };
-    if (epoch !== cursor.epoch || cursor.seq > remoteSeq) {
+    const snap = await this.replays.snapshot();
+    const epoch = snap.epoch;
+    const at: RedisCursor = { epoch: epoch ?? this.epoch ?? '0', ...snap.at };
+    if (epoch === null || epoch !== pos.epoch || pos.seq > at.seq) {
       return { kind: 'reset', reason: 'unknown-cursor', at };
     }
-    if (forgotten && cursor.ms < Number(forgotten)) {
+    if (snap.forgottenMs !== undefined && pos.ms < snap.forgottenMs) {
       return { kind: 'reset', reason: 'history-expired', at };
     }
-    const topics = await this.candidateTopics(filters, cursor.ms);
-    const from = streamId(cursor.ms, cursor.seq);
-    const reads = await Promise.all(
-      topics.map((t) => this.readTopicCoalesced(t, from, epoch, at.seq)),
-    );
-    if (reads.some((r) => r.expired)) return { kind: 'reset', reason: 'history-expired', at };
-    // Topics are read at different moments: keep exactly the events up to `at`, so the seam with
-    // the live buffer is one sequence number for every topic.
-    const events = reads.flatMap((r) => r.events).filter((e) => e.seq <= at.seq);
-    events.sort((a, b) => a.seq - b.seq);
-    return { kind: 'events', events, at };
-  }
-
-  /** Topics matching `filters` with a publish at or after `sinceMs` (from the registry). */
-  private async candidateTopics(filters: readonly TopicFilter[], sinceMs: number) {
-    const concrete = filters.filter((f) => f.kind === 'topic').map((f) => f.raw);
-    const patterns = filters.filter((f) => f.kind === 'pattern');
-    const found = new Set<string>();
-    if (concrete.length > 0) {
-      const scores = await this.cmd.zmscore(this.keys.topics, ...concrete);
-      concrete.forEach((t, i) => {
-        const s = scores[i];
-        if (s !== null && Number(s) >= sinceMs) found.add(t);
-      });
-    }
-    if (patterns.length > 0) {
-      const recent = await this.cmd.zrangebyscore(this.keys.topics, sinceMs, '+inf');
-      for (const t of recent) {
-        const segments = t.split('/');
-        if (patterns.some((p) => filterMatches(p, segments))) found.add(t);
-      }
-    }
-    return [...found];
-  }
-
-  /**
-   * One read per (topic, cursor, head) at a time: a reconnect storm resuming one cursor reads once.
-   * The head (`atSeq`, read after the subscription went live) is part of the key, so a subscriber
-   * only shares a read that started after its own snapshot of the sequence.
-   */
-  private readTopicCoalesced(
-    topic: string,
-    from: string,
-    epoch: string,
-    atSeq: number,
-  ): Promise<TopicReplay> {
-    const key = `${topic}\u0000${from}\u0000${atSeq}`;
-    let read = this.inflight.get(key);
-    if (!read) {
-      read = this.readTopic(topic, from, epoch).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, read);
-    }
-    return read;
-  }
-
-  /**
-   * Reads the events after `from` in one topic, at most HISTORY_SIZE + 1 in pages. Expired when
-   * an entry after `from` was trimmed (XINFO max-deleted-entry-id), the stream is gone although
-   * the registry saw it after the cursor, more than HISTORY_SIZE follow, or the first is older
-   * than the TTL.
-   */
-  private async readTopic(topic: string, from: string, epoch: string): Promise<TopicReplay> {
-    const key = this.keys.stream(topic);
-    let info: unknown[];
-    try {
-      info = (await this.cmd.xinfo('STREAM', key)) as unknown[];
-    } catch (err) {
-      if (/no such key/i.test(errorText(err))) return { expired: true, events: [] };
-      throw err;
-    }
-    const maxDeleted = fieldOf(info, 'max-deleted-entry-id');
-    if (typeof maxDeleted === 'string' && compareIds(maxDeleted, from) > 0) {
-      return { expired: true, events: [] };
-    }
-    const limit = this.options.historySize + 1;
-    const events: SeqEvent[] = [];
-    let start = `(${from}`;
-    while (events.length < limit) {
-      const count = Math.min(PAGE, limit - events.length);
-      const page = await this.cmd.xrange(key, start, '+', 'COUNT', count);
-      for (const [id, fields] of page) events.push(toEvent(epoch, topic, id, fields));
-      if (page.length < count) break;
-      start = `(${page[page.length - 1][0]}`;
-    }
-    const cutoff = Date.now() - this.options.historyTtlMs;
-    if (events.length >= limit || (events.length > 0 && events[0].ms < cutoff)) {
-      return { expired: true, events: [] };
-    }
-    return { expired: false, events };
+    const topics = await this.replays.candidateTopics(sub.filters, pos.ms, at.seq);
+    if (topics === undefined) return { kind: 'reset', reason: 'history-expired', at };
+    const merged = await this.replays.merge(sub, topics, pos, at, epoch);
+    if (merged === 'expired') return { kind: 'reset', reason: 'history-expired', at };
+    return { kind: 'events', at };
   }
 
   // ---------------------------------------------------------------- live path
@@ -492,6 +552,8 @@ export class RedisBroker extends Broker {
           await this.syncToRemote();
         } else {
           const e = task.event;
+          const seen = this.recent.get(e.seq);
+          if (seen !== undefined && seen !== e.ms) this.onRegression(e.ms, e.seq - 1);
           if (e.seq > this.lastSeq + 1) await this.backfill(e.seq - 1);
           if (e.seq > this.lastSeq) this.dispatch(e);
         }
@@ -525,13 +587,31 @@ export class RedisBroker extends Broker {
     const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
     if (epoch !== null) this.adoptEpoch(epoch);
     if (!last) return;
-    const [, seq] = splitId(last);
-    if (seq > this.lastSeq) await this.backfill(seq);
+    const [ms, seq] = splitId(last);
+    if (seq < this.lastSeq) this.onRegression(ms, seq);
+    else if (seq > this.lastSeq) await this.backfill(seq);
+  }
+
+  /**
+   * The sequence went back (a failover lost writes the replica never got): events this instance
+   * delivered after `seq` are gone and their numbers will be reused, so local streams reset.
+   */
+  private onRegression(ms: number, seq: number): void {
+    this.logger.warn(
+      `Redis sequence went back from ${this.lastSeq} to ${seq} (failover lost writes): resetting local streams`,
+    );
+    this.recent.clear();
+    this.lastSeq = seq;
+    this.lastMs = ms;
+    this.resetAll('history-expired');
   }
 
   private dispatch(event: SeqEvent): void {
     this.lastSeq = event.seq;
     this.lastMs = event.ms;
+    this.recent.set(event.seq, event.ms);
+    if (this.recent.size > RECENT_SEQS)
+      this.recent.delete(this.recent.keys().next().value as number);
     this.index.forEachMatch(event.topic, (sub) => sub.deliver(event));
   }
 
@@ -614,6 +694,7 @@ export class RedisBroker extends Broker {
     this.epoch = epoch;
     this.lastSeq = 0;
     this.lastMs = 0;
+    this.recent.clear();
     this.resetAll('history-expired');
   }
 
@@ -628,6 +709,8 @@ export class RedisBroker extends Broker {
   /** Detects a silent pub/sub loss: the counter moved but nothing arrived. */
   private tick(): void {
     if (this.closed || this.cmd.status !== 'ready') return;
+    // A baseline read that failed (e.g. a Cluster node connection closed at start) is retried.
+    if (!this.baselineKnown) this.enqueue({ kind: 'sync' });
     this.cmd
       .mget(this.keys.last)
       .then(([last]) => {
@@ -679,47 +762,6 @@ function errorText(err: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function splitId(id: string): [number, number] {
-  const dash = id.indexOf('-');
-  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
-}
-
-/** Compares two stream ids `<ms>-<seq>`. */
-function compareIds(a: string, b: string): number {
-  const [am, as] = splitId(a);
-  const [bm, bs] = splitId(b);
-  return am === bm ? as - bs : am - bm;
-}
-
-function fieldOf(flat: unknown[], name: string): unknown {
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
-  return undefined;
-}
-
-function toEvent(epoch: string, topic: string, id: string, fields: string[]): SeqEvent {
-  const [ms, seq] = splitId(id);
-  let type = 'message';
-  let data = 'null';
-  let traceparent: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const v = fields[i + 1];
-    if (fields[i] === 't') type = v;
-    else if (fields[i] === 'd') data = v;
-    else if (fields[i] === 'p' && v !== '') traceparent = v;
-  }
-  return {
-    kind: 'event',
-    id: formatRedisCursor(epoch, ms, seq),
-    seq,
-    ms,
-    topic,
-    type,
-    data,
-    publishedAt: ms,
-    ...(traceparent ? { traceparent } : {}),
-  };
 }
 
 /** Parses `epoch\nseq\nms\ntopic\ntype\ntraceparent\ndata`. */
