@@ -224,7 +224,9 @@ describe('SseConnection', () => {
       await r.broker.publish(Array.from({ length: 100 }, (_, i) => payload(n + i)));
     }
     const readers = await Promise.all(
-      Array.from({ length: 6 }, () => stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`)),
+      Array.from({ length: 6 }, () =>
+        stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`),
+      ),
     );
     const sent = () => [...r.writes.keys()].reduce((sum, c) => sum + c.bytesSent, 0);
     await settle(sent);
@@ -255,7 +257,9 @@ describe('SseConnection', () => {
     await r.broker.publish(Array.from({ length: 50 }, (_, i) => payload(i + 1)));
     // Three replaying readers and three live ones, all reading.
     const replaying = await Promise.all(
-      Array.from({ length: 3 }, () => stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`)),
+      Array.from({ length: 3 }, () =>
+        stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`),
+      ),
     );
     const live = await Promise.all(
       Array.from({ length: 3 }, () => stalledClient(r.port, '/?topic=t')),
