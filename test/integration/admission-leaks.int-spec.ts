@@ -61,7 +61,7 @@ describe('Clients that leave during admission, with a slow Redis', () => {
   const sub = 'leaver';
   const token = hs256(claims({ subscribe: ['leaks/**'] }, { sub }));
   const admin = hs256(claims({ admin: true }, { sub: 'ops' }));
-  const leaseKey = `${prefix}limits:lease:user:${sub}`;
+  const leaseKey = `${prefix}limits:{leases}:lease:user:${sub}`;
 
   beforeAll(async () => {
     proxy = await startTcpProxy({
