@@ -110,7 +110,7 @@ class StreamSession implements StreamClaimant {
   /** The client left (Nest unsubscribed): stop wherever the session is. */
   cancel(): void {
     this.cancelled = true;
-    this.connection?.end('client');
+    this.connection?.abort('client');
     this.stop();
   }
 
