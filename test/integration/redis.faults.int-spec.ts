@@ -147,6 +147,9 @@ describe('Redis broker faults', () => {
       const refused = await publish(gw.url, { topic: 'mem', data: 1 });
       expect(refused.status).toBe(503);
       expect(refused.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+      // Redis' own reason code, but none of its internals (script digest, line, config names).
+      expect(refused.body.message).toMatch(/\bOOM\b.*nothing was published/);
+      expect(refused.body.message).not.toMatch(/script|maxmemory|[0-9a-f]{40}/i);
       await admin.config('SET', 'maxmemory', '0');
       expect((await publish(gw.url, { topic: 'mem', data: 2 })).status).toBe(202);
       expect(await admin.xlen('herald:{events}:t:mem')).toBe(2);

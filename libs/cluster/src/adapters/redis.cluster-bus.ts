@@ -94,7 +94,7 @@ export class RedisClusterBus extends ClusterBus {
     if (!this.subscribed) {
       throw new ServiceUnavailableException('cluster bus is not connected to Redis; retry later');
     }
-    const live = await this.instances();
+    const live = await this.unavailableOnError(this.instances());
     const id = randomUUID();
     const answers: ClusterAnswer<unknown>[] = [];
     let finish: () => void = () => undefined;
@@ -105,7 +105,9 @@ export class RedisClusterBus extends ClusterBus {
     const timer = setTimeout(finish, timeoutMs);
     try {
       const request: Request = { id, from: this.instanceId, query, payload };
-      await this.commands.publish(this.keys.requests, JSON.stringify(request));
+      await this.unavailableOnError(
+        this.commands.publish(this.keys.requests, JSON.stringify(request)),
+      );
       await finished;
     } finally {
       clearTimeout(timer);
@@ -116,7 +118,21 @@ export class RedisClusterBus extends ClusterBus {
 
   async instances(): Promise<string[]> {
     const since = Date.now() - this.heartbeatMs * 3;
-    return this.commands.zrangebyscore(this.keys.instances, since, '+inf');
+    return this.unavailableOnError(this.commands.zrangebyscore(this.keys.instances, since, '+inf'));
+  }
+
+  /**
+   * A command that failed (Redis stalled past commandTimeout, or reconnecting) is a transient
+   * refusal (503), not an internal error: the subscriber connection alone cannot tell that the
+   * command connection is healthy.
+   */
+  private async unavailableOnError<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (err) {
+      this.logger.warn(`cluster bus command failed: ${String(err)}`);
+      throw new ServiceUnavailableException('cluster bus: Redis did not answer; retry later');
+    }
   }
 
   async close(): Promise<void> {

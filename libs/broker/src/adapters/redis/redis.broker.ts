@@ -193,7 +193,8 @@ export class RedisBroker extends Broker {
     // Commands are never resent after a reconnect (the provider's `commands` role): the publish
     // script may have run before the connection dropped, and a second run would store and
     // deliver its events twice. The publisher gets 503 and may retry with its Idempotency-Key.
-    this.cmd = connections.create('commands', { name: 'herald-cmd' });
+    // A stalled Redis (no reply, connection open) fails a command after 5 s instead of never.
+    this.cmd = connections.create('commands', { name: 'herald-cmd', commandTimeoutMs: 5000 });
     this.replays = new RedisReplayReader(
       this.cmd,
       this.keys,
@@ -276,6 +277,7 @@ export class RedisBroker extends Broker {
     try {
       reply = await this.evalPublish(keys, args);
     } catch (err) {
+      if (isReplyError(err)) this.logger.warn(`Redis refused a publish: ${errorText(err)}`);
       throw publishFailed(err);
     }
     const [status, a, b] = reply as [string, string, string?];
@@ -453,12 +455,28 @@ export class RedisBroker extends Broker {
         for (;;) {
           sub.buffer = [];
           sub.overflowed = false;
+          const epochBefore = this.epoch;
           const outcome = await this.replayRound(sub, pos);
           if (sub.closed) return;
+          if (epochBefore !== undefined && this.epoch !== epochBefore) {
+            // Redis lost its data while this round ran (the new epoch reset every local stream):
+            // what the round read and its head belong to the old key space. The next round
+            // starts from that head, which it resets to the new key space's head.
+            pos = outcome.at;
+            continue;
+          }
           if (outcome.kind === 'reset') {
-            // Events up to the reset cursor belong to the state the client refetches.
-            sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
-            sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            // Events up to the reset cursor belong to the state the client refetches. An unknown
+            // cursor (another epoch: Redis lost its data; or ahead of the head) says nothing about
+            // this key space's sequence: the position is the head, or the new epoch's events
+            // below the old cursor's sequence would be dropped as already sent.
+            if (outcome.reason === 'unknown-cursor') {
+              sub.maxSeq = outcome.at.seq;
+              sub.lastMs = outcome.at.ms;
+            } else {
+              sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
+              sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+            }
             sub.reset(
               outcome.reason,
               formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
@@ -745,15 +763,22 @@ function unavailable(message: string, cause?: unknown): BrokerError {
  * only a retry with the same Idempotency-Key is safe. Both are 503 (never retried here).
  */
 function publishFailed(err: unknown): BrokerError {
-  // redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`).
-  if (err instanceof Error && err.name === 'ReplyError') {
-    return unavailable(`Redis refused the publish: ${errorText(err)}`, err);
+  if (isReplyError(err)) {
+    // Only Redis' reason code (OOM, READONLY, BUSY...) reaches the publisher: the rest of the
+    // reply names the script digest and line and server settings (logged instead).
+    const code = /^[A-Z][A-Z_]*\b/.exec(errorText(err))?.[0] ?? 'ERR';
+    return unavailable(`Redis refused the publish (${code}); nothing was published`, err);
   }
   return unavailable(
     'the Redis connection broke before the publish was confirmed; it may have been stored: ' +
       'retry with the same Idempotency-Key',
     err,
   );
+}
+
+/** redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`). */
+function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
 }
 
 function errorText(err: unknown): string {
