@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisServerArgs } from './lib/redis.mjs';
 
 const require = createRequire(import.meta.url);
 const { RedisBroker } = require('../dist/libs/broker/src/index.js');
@@ -35,18 +36,7 @@ const nodes = PORTS.map((port) =>
   spawn(
     'redis-server',
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--dbfilename',
-      `dump-${port}.rdb`,
+      ...redisServerArgs(port, dir),
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',

@@ -18,6 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { request, spawnNode, stop, stopAll, tasksetAvailable } from './lib/proc.mjs';
+import { redisServerArgs } from './lib/redis.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -393,22 +394,7 @@ async function freePort() {
 
 async function withRedis(fn) {
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawn('redis-server', redisServerArgs(port), { stdio: 'ignore' });
   const failed = await Promise.race([
     new Promise((r) => child.once('error', () => r(true))),
     sleep(500).then(() => false),

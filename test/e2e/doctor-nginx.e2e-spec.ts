@@ -1,10 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { makeCertificate } from '../support/tls';
 import { waitFor } from '../support/wait';
 
 const NGINX = '/usr/sbin/nginx';
@@ -22,36 +23,6 @@ const BUFFERED = 6470;
 const SHORT_TIMEOUT = 6471;
 const GOOD = 6472;
 const GOOD_TLS = 6473;
-
-/** A self-signed certificate for 127.0.0.1 / localhost (30 days: no expiry warning). */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '30',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** The `location / { ... }` block of the shipped deploy/nginx/herald.conf, as is. */
 function shippedLocation(): string {
@@ -103,7 +74,7 @@ describe.skipIf(!available)('herald doctor through a real nginx', () => {
     const upstream = (g: Gateway) => new URL(g.url).host;
     dir = mkdtempSync(join(tmpdir(), 'herald-nginx-'));
     mkdirSync(join(dir, 'logs'));
-    const tls = makeCertificate(dir);
+    const tls = makeCertificate(dir, 30); // 30 days: no expiry warning
     cert = tls.cert;
     const conf = `
 worker_processes 1;

@@ -1,54 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EventSource } from 'eventsource';
-import { Agent, fetch as tlsFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { testTls } from '../support/tls';
 import { PUBLISHER_TOKEN, bearer } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
-/** A self-signed certificate for 127.0.0.1 / localhost, made with openssl. */
-function makeCertificate(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
 describe('HTTPS and transport security', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-tls-'));
-  const files = makeCertificate(dir);
-  const agent = new Agent({ connect: { ca: readFileSync(files.cert) } });
-  const secureFetch = (url: string, init: Parameters<typeof tlsFetch>[1] = {}) =>
-    tlsFetch(url, { ...init, dispatcher: agent });
+  const files = testTls('herald-tls-');
+  const secureFetch = files.fetch;
 
   afterAll(async () => {
-    await agent.close();
-    rmSync(dir, { recursive: true, force: true });
+    await files.close();
   });
 
   describe('served over TLS', () => {

@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Agent, fetch as tlsFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
+import { testTls } from '../support/tls';
 import { PUBLISHER_TOKEN, bearer, claims, hs256 } from '../support/tokens';
 
 /** What a probe needs from a response (global fetch and undici's fetch both give it). */
@@ -231,48 +227,21 @@ describe('Security headers on every kind of response (README "Security headers",
   });
 
   describe('HTTPS', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-tls-headers-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const agent = new Agent({ connect: { ca: readFileSync(cert) } });
+    const tls = testTls('herald-tls-headers-');
     const secureFetch: Fetch = (url, init = {}) =>
-      tlsFetch(url, { ...(init as Parameters<typeof tlsFetch>[1]), dispatcher: agent });
+      tls.fetch(url, init as Parameters<typeof tls.fetch>[1]);
     let gw: Gateway;
     beforeAll(async () => {
       gw = await startTestGateway({
         ...ENV,
-        TLS_CERT_FILE: cert,
-        TLS_KEY_FILE: key,
+        TLS_CERT_FILE: tls.cert,
+        TLS_KEY_FILE: tls.key,
         HSTS_MAX_AGE_S: '600',
       });
     });
     afterAll(async () => {
       await gw.app.close();
-      await agent.close();
-      rmSync(dir, { recursive: true, force: true });
+      await tls.close();
     });
 
     it.each(PROBES.map((p) => [p.kind, p] as const))(

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
-import { openStream, publish, type SseStream } from '../support/sse-client';
+import { describe, expect, it } from 'vitest';
+import { useRedisGatewayPair } from '../support/gateway-pair';
+import { publish } from '../support/sse-client';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
@@ -22,32 +21,13 @@ interface Overview {
 
 /** `GET /admin/overview` across two gateway processes sharing one Redis. */
 describe('Admin overview (two instances, Redis)', () => {
-  const redisReady = requireRedis();
-  const prefix = uniqueKeyPrefix('overview');
-  const env = {
-    BROKER: 'redis',
-    REDIS_URL: redisUrlForTests(),
-    REDIS_KEY_PREFIX: prefix,
-    INGEST_STREAM: `${prefix}ingest`,
-  };
+  const gws = useRedisGatewayPair(
+    'overview',
+    {},
+    { ids: ['ov-a', 'ov-b'], closeStreams: 'afterAll' },
+  );
+  const { redisReady, streams } = gws;
   const admin = hs256(claims({ admin: true }, { sub: 'ops' }));
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
-  const streams: SseStream[] = [];
-
-  beforeAll(async () => {
-    if (!redisReady()) return;
-    [a, b] = await Promise.all([
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'ov-a' }),
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'ov-b' }),
-    ]);
-  });
-  afterAll(async () => {
-    for (const s of streams) await s.close();
-    for (const g of [a, b]) g?.kill('SIGKILL');
-    await Promise.all([a?.exited, b?.exited]);
-    await deleteKeys(prefix);
-  });
 
   const overview = async (base: string): Promise<Overview> => {
     const res = await fetch(`${base}/admin/overview`, { headers: bearer(admin) });
@@ -55,20 +35,19 @@ describe('Admin overview (two instances, Redis)', () => {
     return (await res.json()) as Overview;
   };
   const open = async (base: string, topic: string) => {
-    const s = await openStream(base, `/events?topic=${topic}`);
+    const s = await gws.open(base, `/events?topic=${topic}`);
     expect(s.status).toBe(200);
-    streams.push(s);
     return s;
   };
 
   it('should list both instances with their own stream counts, asked on either', async () => {
     if (!redisReady()) return;
-    for (let i = 0; i < 3; i++) await open(a.url, 'ov/shared');
-    await open(b.url, 'ov/shared');
-    await open(b.url, 'ov/only-b');
+    for (let i = 0; i < 3; i++) await open(gws.a.url, 'ov/shared');
+    await open(gws.b.url, 'ov/shared');
+    await open(gws.b.url, 'ov/only-b');
     const byInstance = (o: Overview) =>
       Object.fromEntries(o.instances.map((i) => [i.instance, i.connections]));
-    for (const base of [a.url, b.url]) {
+    for (const base of [gws.a.url, gws.b.url]) {
       const o = await waitFor(async () => {
         const got = await overview(base);
         return got.instances.length === 2 ? got : undefined;
@@ -89,11 +68,11 @@ describe('Admin overview (two instances, Redis)', () => {
 
   it('should count deliveries on the instance that wrote them', async () => {
     if (!redisReady()) return;
-    const before = await overview(a.url);
-    await publish(a.url, { topic: 'ov/shared', data: 1 });
+    const before = await overview(gws.a.url);
+    await publish(gws.a.url, { topic: 'ov/shared', data: 1 });
     for (const s of streams.slice(0, 4)) await s.waitForEvents(1);
     const after = await waitFor(async () => {
-      const got = await overview(b.url);
+      const got = await overview(gws.b.url);
       return got.totals.delivered - before.totals.delivered >= 4 ? got : undefined;
     }, 'four deliveries');
     const delta = (id: string) =>
@@ -107,10 +86,10 @@ describe('Admin overview (two instances, Redis)', () => {
 
   it('should name an instance that died without leaving as missing, and still answer', async () => {
     if (!redisReady()) return;
-    b.kill('SIGKILL');
-    await b.exited;
+    gws.b.kill('SIGKILL');
+    await gws.b.exited;
     // Its heartbeat is still fresh (15 s TTL): it is expected, does not answer, and is missing.
-    const o = await overview(a.url);
+    const o = await overview(gws.a.url);
     expect(o.instances.map((i) => i.instance)).toEqual(['ov-a']);
     expect(o.missing).toEqual(['ov-b']);
     expect(o.totals).toMatchObject({ instances: 1, connections: 3 });

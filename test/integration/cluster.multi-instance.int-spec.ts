@@ -1,60 +1,25 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
-import { openStream, type SseStream } from '../support/sse-client';
+import { describe, expect, it } from 'vitest';
+import { useRedisGatewayPair } from '../support/gateway-pair';
+import { checkListCloseRevokeAcrossInstances } from '../support/gateway-pair.checks';
+import { spawnReadyGateway } from '../support/spawn-gateway';
+import type { SseStream } from '../support/sse-client';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
-
-interface Listed {
-  id: string;
-  sub: string | null;
-  instance: string;
-}
 
 const token = (sub: string, grants: { subscribe?: string[]; admin?: boolean }) =>
   hs256(claims(grants, { sub }));
 
 /** Per-user caps and the admin API across two gateway processes sharing one Redis. */
 describe('Cluster-wide caps and admin (two instances, Redis)', () => {
-  const redisReady = requireRedis();
-  const prefix = uniqueKeyPrefix('cluster');
-  const env = {
-    BROKER: 'redis',
-    REDIS_URL: redisUrlForTests(),
-    REDIS_KEY_PREFIX: prefix,
-    INGEST_STREAM: `${prefix}ingest`,
-    ANONYMOUS_TOPICS: '',
-    MAX_CONNECTIONS_PER_USER: '3',
-    RETRY_MS: '200',
-  };
+  const gws = useRedisGatewayPair(
+    'cluster',
+    { ANONYMOUS_TOPICS: '', MAX_CONNECTIONS_PER_USER: '3', RETRY_MS: '200' },
+    { ids: ['node-a', 'node-b'] },
+  );
   const admin = token('ops', { admin: true });
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
-  const streams: SseStream[] = [];
 
-  beforeAll(async () => {
-    if (!redisReady()) return;
-    [a, b] = await Promise.all([
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-a' }),
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-b' }),
-    ]);
-  });
-  afterEach(async () => {
-    for (const s of streams.splice(0)) await s.close();
-  });
-  afterAll(async () => {
-    for (const g of [a, b]) g?.kill('SIGKILL');
-    await Promise.all([a?.exited, b?.exited]);
-    await deleteKeys(prefix);
-  });
-
-  const open = async (base: string, sub: string, topic = 'c/x') => {
-    const s = await openStream(base, `/events?topic=${topic}`, {
-      headers: bearer(token(sub, { subscribe: ['**'] })),
-    });
-    streams.push(s);
-    return s;
-  };
+  const open = (base: string, sub: string, topic = 'c/x') =>
+    gws.open(base, `/events?topic=${topic}`, bearer(token(sub, { subscribe: ['**'] })));
   /** A stream that got `herald.shed` (refused for now) rather than staying open. */
   const shedReason = async (s: SseStream): Promise<string | undefined> => {
     await waitFor(() => s.retries.length > 0, 'first bytes');
@@ -62,23 +27,22 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
     const shed = s.events.find((e) => e.event === 'herald.shed');
     return shed ? (JSON.parse(shed.data) as { reason: string }).reason : undefined;
   };
-  const list = async (base: string): Promise<Listed[]> => {
-    const res = await fetch(`${base}/admin/connections`, { headers: bearer(admin) });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { connections: Listed[] }).connections;
-  };
 
   it('should refuse exactly the stream over MAX_CONNECTIONS_PER_USER across both instances', async () => {
-    const held = [await open(a.url, 'u1'), await open(a.url, 'u1'), await open(b.url, 'u1')];
+    const held = [
+      await open(gws.a.url, 'u1'),
+      await open(gws.a.url, 'u1'),
+      await open(gws.b.url, 'u1'),
+    ];
     for (const s of held) expect(await shedReason(s)).toBeUndefined();
-    const extra = await open(b.url, 'u1');
+    const extra = await open(gws.b.url, 'u1');
     expect(await shedReason(extra)).toBe('capacity');
-    expect(await shedReason(await open(a.url, 'someone-else'))).toBeUndefined();
+    expect(await shedReason(await open(gws.a.url, 'someone-else'))).toBeUndefined();
   });
 
   it('should admit exactly the cap under 100 parallel attempts on two instances', async () => {
     const attempts = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => open(i % 2 === 0 ? a.url : b.url, 'u2')),
+      Array.from({ length: 100 }, (_, i) => open(i % 2 === 0 ? gws.a.url : gws.b.url, 'u2')),
     );
     const reasons = await Promise.all(attempts.map(shedReason));
     expect(reasons.filter((r) => r === undefined)).toHaveLength(3);
@@ -86,43 +50,11 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
   });
 
   it('should list, close and revoke streams held by either instance', async () => {
-    const onA = await open(a.url, 'alice');
-    const onB = await open(b.url, 'alice');
-    const bobOnB = await open(b.url, 'bob');
-    await waitFor(async () => (await list(a.url)).filter((c) => c.sub).length >= 3, 'listed');
-    const listed = await list(a.url);
-    expect(new Set(listed.map((c) => c.instance))).toEqual(new Set(['node-a', 'node-b']));
-    const bobs = listed.filter((c) => c.sub === 'bob');
-    expect(bobs).toHaveLength(1);
-    expect(bobs[0].instance).toBe('node-b');
-
-    // Close bob's stream on B through A.
-    const closed = await fetch(`${a.url}/admin/connections/${bobs[0].id}`, {
-      method: 'DELETE',
-      headers: bearer(admin),
-    });
-    expect(closed.status).toBe(204);
-    await bobOnB.waitForEnd();
-
-    // Revoke alice through B: her streams on both instances close; her old token gets 204 on A.
-    const old = token('alice', { subscribe: ['**'] });
-    const revoked = await fetch(`${b.url}/admin/revocations`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...bearer(admin) },
-      body: JSON.stringify({ sub: 'alice' }),
-    });
-    expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ sub: 'alice', closed: 2 });
-    await onA.waitForEnd();
-    await onB.waitForEnd();
-    const again = await fetch(`${a.url}/events?topic=c/x`, {
-      headers: { Accept: 'text/event-stream', ...bearer(old) },
-    });
-    expect(again.status).toBe(204);
+    await checkListCloseRevokeAcrossInstances(gws, ['node-a', 'node-b'], admin);
   });
 
   it('should heal the per-user count within 60 s after an instance is killed', async () => {
-    const victim = await spawnReadyGateway({ ...env, INSTANCE_ID: 'node-c' });
+    const victim = await spawnReadyGateway({ ...gws.env, INSTANCE_ID: 'node-c' });
     try {
       const held = [
         await open(victim.url, 'u3'),
@@ -130,14 +62,14 @@ describe('Cluster-wide caps and admin (two instances, Redis)', () => {
         await open(victim.url, 'u3'),
       ];
       for (const s of held) expect(await shedReason(s)).toBeUndefined();
-      expect(await shedReason(await open(a.url, 'u3'))).toBe('capacity');
+      expect(await shedReason(await open(gws.a.url, 'u3'))).toBe('capacity');
       victim.kill('SIGKILL');
       await victim.exited;
       const killedAt = Date.now();
       // Its leases are not released by anyone: they expire, and a new stream is admitted. Wait
       // past the promised 60 s so that a slower heal fails on the bound, not on the wait.
       await waitFor(
-        async () => (await shedReason(await open(a.url, 'u3'))) === undefined,
+        async () => (await shedReason(await open(gws.a.url, 'u3'))) === undefined,
         'a slot freed by the dead instance',
         85_000,
         2000,

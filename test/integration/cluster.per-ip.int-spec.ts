@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
-import { openStream, type SseStream } from '../support/sse-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisGatewayPair } from '../support/gateway-pair';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
 
@@ -13,36 +11,20 @@ const CAP = 3;
  * 127.0.0.1.
  */
 describe('Cluster-wide per-IP cap (two instances, Redis)', () => {
-  const redisReady = requireRedis();
-  const prefix = uniqueKeyPrefix('per-ip');
-  const env = {
-    BROKER: 'redis',
-    REDIS_URL: redisUrlForTests(),
-    REDIS_KEY_PREFIX: prefix,
-    INGEST_STREAM: `${prefix}ingest`,
-    ANONYMOUS_TOPICS: 'ip/**',
-    MAX_CONNECTIONS_PER_IP: String(CAP),
-    RETRY_MS: '200',
-  };
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
-  const streams: SseStream[] = [];
-
-  beforeAll(async () => {
-    if (!redisReady()) return;
-    [a, b] = await Promise.all([
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'ip-a' }),
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'ip-b' }),
-    ]);
-  });
+  const gws = useRedisGatewayPair(
+    'per-ip',
+    { ANONYMOUS_TOPICS: 'ip/**', MAX_CONNECTIONS_PER_IP: String(CAP), RETRY_MS: '200' },
+    { ids: ['ip-a', 'ip-b'] },
+  );
+  const streams = gws.streams;
   const admin = bearer(hs256(claims({ admin: true }, { sub: 'ops' })));
   afterEach(async () => {
-    for (const s of streams.splice(0)) await s.close();
+    await gws.closeStreams();
     // Start the next test from an empty cluster: no stream listed on either instance, and a
     // moment for the last leases' release to reach Redis.
     await waitFor(
       async () => {
-        const res = await fetch(`${a.url}/admin/connections`, { headers: admin });
+        const res = await fetch(`${gws.a.url}/admin/connections`, { headers: admin });
         const body = (await res.json()) as { connections: unknown[] };
         return res.status === 200 && body.connections.length === 0;
       },
@@ -52,16 +34,9 @@ describe('Cluster-wide per-IP cap (two instances, Redis)', () => {
     );
     await new Promise((r) => setTimeout(r, 300));
   });
-  afterAll(async () => {
-    for (const g of [a, b]) g?.kill('SIGKILL');
-    await Promise.all([a?.exited, b?.exited]);
-    await deleteKeys(prefix);
-  });
-
   /** Opens an anonymous stream; resolves with the shed reason, or undefined when open. */
   const attempt = async (base: string): Promise<string | undefined> => {
-    const s = await openStream(base, '/events?topic=ip/x');
-    streams.push(s);
+    const s = await gws.open(base, '/events?topic=ip/x');
     expect(s.status).toBe(200);
     await waitFor(() => s.raw.includes('\n\n'), 'first frame', 10_000);
     // A shed stream sends herald.shed right after the retry frame and closes.
@@ -72,31 +47,31 @@ describe('Cluster-wide per-IP cap (two instances, Redis)', () => {
   const openCount = () => streams.filter((s) => !s.ended).length;
 
   it('should refuse the stream over MAX_CONNECTIONS_PER_IP on either instance and admit one again after a close', async () => {
-    expect([await attempt(a.url), await attempt(b.url), await attempt(a.url)]).toEqual([
+    expect([await attempt(gws.a.url), await attempt(gws.b.url), await attempt(gws.a.url)]).toEqual([
       undefined,
       undefined,
       undefined,
     ]);
-    expect(await attempt(b.url)).toBe('capacity');
-    expect(await attempt(a.url)).toBe('capacity');
+    expect(await attempt(gws.b.url)).toBe('capacity');
+    expect(await attempt(gws.a.url)).toBe('capacity');
     expect(openCount()).toBe(CAP);
 
     // Closing a stream on A frees a slot that B may give out.
     const held = streams.find((s) => !s.ended)!;
     await held.close();
     await waitFor(
-      async () => (await attempt(b.url)) === undefined,
+      async () => (await attempt(gws.b.url)) === undefined,
       'a slot freed on A',
       10_000,
       50,
     );
-    expect(await attempt(a.url)).toBe('capacity');
+    expect(await attempt(gws.a.url)).toBe('capacity');
     expect(openCount()).toBe(CAP);
   });
 
   it('should admit exactly the cap under 60 parallel attempts spread over both instances', async () => {
     const reasons = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => attempt(i % 2 === 0 ? a.url : b.url)),
+      Array.from({ length: 60 }, (_, i) => attempt(i % 2 === 0 ? gws.a.url : gws.b.url)),
     );
     expect(reasons.filter((r) => r === undefined)).toHaveLength(CAP);
     expect(reasons.filter((r) => r === 'capacity')).toHaveLength(60 - CAP);

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisRevocationList } from '@herald/auth';
 import { RedisBroker } from '@herald/broker';
 import { describeBrokerContract } from '@herald/broker/testing';
 import { RedisClusterBus } from '@herald/cluster';
 import { RedisLimitsStore } from '@herald/limits';
 import type { RedisConnectionOptions } from '@herald/redis';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
-import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
-import { missingBinaries, requireBinaries } from '../support/redis-topology';
+import { useRedisCluster } from '../support/redis-cluster';
+import { useRedisSentinel } from '../support/redis-sentinel';
 import { waitFor } from '../support/wait';
 
 const BINARIES = ['redis-server', 'redis-cli', 'redis-sentinel'];
-const canRun = () => missingBinaries(BINARIES).length === 0;
 
 async function waitReady(broker: RedisBroker): Promise<RedisBroker> {
   await waitFor(
@@ -122,18 +120,11 @@ function describeTopology(name: string, connection: () => RedisConnectionOptions
 }
 
 describe('Redis Cluster (3 primaries, 1 replica each)', () => {
-  requireBinaries(BINARIES);
-  let cluster: RedisClusterTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) cluster = await startRedisCluster({ basePort: 7100 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
 
   describeTopology('Cluster', () => ({
     mode: 'cluster',
-    nodes: (cluster as RedisClusterTopology).nodes.map((n) => ({
+    nodes: cluster().nodes.map((n) => ({
       host: '127.0.0.1',
       port: n.port,
     })),
@@ -141,17 +132,10 @@ describe('Redis Cluster (3 primaries, 1 replica each)', () => {
 });
 
 describe('Redis Sentinel (primary, replica, 3 sentinels)', () => {
-  requireBinaries(BINARIES);
-  let sentinel: RedisSentinelTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) sentinel = await startRedisSentinel();
-  }, 60_000);
-  afterAll(async () => {
-    await sentinel?.stop();
-  });
+  const sentinel = useRedisSentinel(BINARIES);
 
   describeTopology('Sentinel', () => {
-    const t = sentinel as RedisSentinelTopology;
+    const t = sentinel();
     return {
       mode: 'sentinel',
       name: t.name,

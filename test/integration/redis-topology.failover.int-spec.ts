@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { RedisBroker, type BrokerMessage } from '@herald/broker';
 import type { RedisConnectionOptions } from '@herald/redis';
 import { parseTopicFilter } from '@herald/topics';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
-import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
-import { missingBinaries, redisQuery, requireBinaries } from '../support/redis-topology';
+import { useRedisCluster } from '../support/redis-cluster';
+import { useRedisSentinel } from '../support/redis-sentinel';
+import { redisQuery } from '../support/redis-topology';
 import { sleep, waitFor } from '../support/wait';
 
 const BINARIES = ['redis-server', 'redis-cli', 'redis-sentinel'];
-const canRun = () => missingBinaries(BINARIES).length === 0;
 /** Hash slot of the `{events}` tag (CRC16("events") mod 16384): where every broker key lives. */
 const EVENTS_SLOT = 9102;
 
@@ -169,26 +168,19 @@ function cursorBefore(id: string): string {
 }
 
 describe('Redis Cluster failover with REDIS_MIN_REPLICAS_ACK=1', () => {
-  requireBinaries(BINARIES);
-  let cluster: RedisClusterTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) cluster = await startRedisCluster({ basePort: 7100 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
 
   describeFailover(
     'Cluster',
     () => ({
       mode: 'cluster',
-      nodes: (cluster as RedisClusterTopology).nodes.map((n) => ({
+      nodes: cluster().nodes.map((n) => ({
         host: '127.0.0.1',
         port: n.port,
       })),
     }),
     async () => {
-      const c = cluster as RedisClusterTopology;
+      const c = cluster();
       const victim = await c.primaryForSlot(EVENTS_SLOT);
       const [replica] = await c.replicasOf(victim);
       // The replica falls behind (frozen) while publishes go on, then the primary dies: what
@@ -209,19 +201,12 @@ describe('Redis Cluster failover with REDIS_MIN_REPLICAS_ACK=1', () => {
 });
 
 describe('Redis Sentinel failover with REDIS_MIN_REPLICAS_ACK=1', () => {
-  requireBinaries(BINARIES);
-  let sentinel: RedisSentinelTopology | undefined;
-  beforeAll(async () => {
-    if (canRun()) sentinel = await startRedisSentinel();
-  }, 60_000);
-  afterAll(async () => {
-    await sentinel?.stop();
-  });
+  const sentinel = useRedisSentinel(BINARIES);
 
   describeFailover(
     'Sentinel',
     () => {
-      const t = sentinel as RedisSentinelTopology;
+      const t = sentinel();
       return {
         mode: 'sentinel',
         name: t.name,
@@ -229,7 +214,7 @@ describe('Redis Sentinel failover with REDIS_MIN_REPLICAS_ACK=1', () => {
       };
     },
     async () => {
-      const t = sentinel as RedisSentinelTopology;
+      const t = sentinel();
       const old = await t.primaryPort();
       const replica = t.servers.find((s) => s.port !== old) as (typeof t.servers)[number];
       replica.signal('SIGSTOP');

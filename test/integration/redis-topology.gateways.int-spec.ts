@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useGatewayPair } from '../support/gateway-pair';
+import {
+  checkIdempotencyAcrossInstances,
+  checkListCloseRevokeAcrossInstances,
+} from '../support/gateway-pair.checks';
+import { useRedisCluster } from '../support/redis-cluster';
 import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
 import { missingBinaries, requireBinaries } from '../support/redis-topology';
 import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
@@ -15,48 +20,31 @@ const token = (sub: string, grants: { subscribe?: string[]; admin?: boolean }) =
 
 /** Two gateway processes (built dist/) on a real 3-primary Redis Cluster (REDIS_CLUSTER_NODES). */
 describe('Two gateways on a Redis Cluster', () => {
-  requireBinaries(BINARIES);
   const prefix = `herald-gw-${randomBytes(3).toString('hex')}:`;
   const ingestStream = `${prefix}ingest`;
-  let cluster: RedisClusterTopology | undefined;
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
-  const streams: SseStream[] = [];
+  const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
+  const gws = useGatewayPair({
+    env: () =>
+      missingBinaries(BINARIES).length > 0
+        ? undefined
+        : {
+            BROKER: 'redis',
+            REDIS_CLUSTER_NODES: cluster().seeds,
+            REDIS_KEY_PREFIX: prefix,
+            INGEST_STREAM: ingestStream,
+            INGEST_CLAIM_IDLE_MS: '1500',
+            RETRY_MS: '100',
+            HISTORY_SIZE: '5000',
+            MAX_CONNECTIONS_PER_USER: '3',
+            REDACT_KEYS: 'password',
+          },
+    ids: ['node-a', 'node-b'],
+    readyTimeoutMs: 30_000,
+    setupTimeoutMs: 90_000,
+  });
+  const open = gws.open;
   const admin = token('ops', { admin: true });
 
-  beforeAll(async () => {
-    if (missingBinaries(BINARIES).length > 0) return;
-    cluster = await startRedisCluster({ basePort: 7100 });
-    const env = {
-      BROKER: 'redis',
-      REDIS_CLUSTER_NODES: cluster.seeds,
-      REDIS_KEY_PREFIX: prefix,
-      INGEST_STREAM: ingestStream,
-      INGEST_CLAIM_IDLE_MS: '1500',
-      RETRY_MS: '100',
-      HISTORY_SIZE: '5000',
-      MAX_CONNECTIONS_PER_USER: '3',
-      REDACT_KEYS: 'password',
-    };
-    [a, b] = await Promise.all([
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-a' }, 30_000),
-      spawnReadyGateway({ ...env, INSTANCE_ID: 'node-b' }, 30_000),
-    ]);
-  }, 90_000);
-  afterEach(async () => {
-    for (const s of streams.splice(0)) await s.close();
-  });
-  afterAll(async () => {
-    for (const g of [a, b]) g?.kill('SIGKILL');
-    await Promise.all([a?.exited, b?.exited]);
-    await cluster?.stop();
-  });
-
-  const open = async (base: string, path: string, headers?: Record<string, string>) => {
-    const s = await openStream(base, path, { headers });
-    streams.push(s);
-    return s;
-  };
   const openAs = (base: string, sub: string) =>
     open(base, '/events?topic=c/x', bearer(token(sub, { subscribe: ['**'] })));
   const shedReason = async (s: SseStream): Promise<string | undefined> => {
@@ -68,17 +56,17 @@ describe('Two gateways on a Redis Cluster', () => {
 
   it('should fan out publishes on A to single-topic, multi-topic and pattern streams on B, and resume each on A', async () => {
     const paths = ['/events?topic=o/1', '/events?topic=o/1&topic=o/2', '/events?topic=o/**'];
-    const onB = await Promise.all(paths.map((p) => open(b.url, p)));
+    const onB = await Promise.all(paths.map((p) => open(gws.b.url, p)));
     await sleep(200);
     const ids: { topic: string; id: string }[] = [];
     for (let i = 0; i < 30; i++) {
       const topic = `o/${(i % 3) + 1}`;
-      const res = await publish(a.url, { topic, data: { i } });
+      const res = await publish(gws.a.url, { topic, data: { i } });
       expect(res.status).toBe(202);
       ids.push({ topic, id: res.body.id as string });
     }
     // The events are in the Cluster (not in some other Redis).
-    const t = cluster as RedisClusterTopology;
+    const t = cluster();
     const redis = new Cluster([{ host: '127.0.0.1', port: t.nodes[0].port }]);
     redis.on('error', () => undefined);
     try {
@@ -97,9 +85,9 @@ describe('Two gateways on a Redis Cluster', () => {
     }
     // Resume each on the other instance from its 3rd event: exactly the rest, then live.
     const resumed = await Promise.all(
-      paths.map((p, k) => open(a.url, p, { 'Last-Event-ID': expected[k][2] })),
+      paths.map((p, k) => open(gws.a.url, p, { 'Last-Event-ID': expected[k][2] })),
     );
-    const more = await publish(b.url, { topic: 'o/1', data: { i: 'live' } });
+    const more = await publish(gws.b.url, { topic: 'o/1', data: { i: 'live' } });
     for (const [k, s] of resumed.entries()) {
       const want = [...expected[k].slice(3), more.body.id as string];
       await s.waitForEvents(want.length, 10_000);
@@ -111,10 +99,10 @@ describe('Two gateways on a Redis Cluster', () => {
     const ids: string[] = [];
     const joined: SseStream[] = [];
     for (let i = 0; i < 1000; i++) {
-      const res = await publish(a.url, { topic: 'burst/x', data: { i } });
+      const res = await publish(gws.a.url, { topic: 'burst/x', data: { i } });
       expect(res.status).toBe(202);
       ids.push(res.body.id as string);
-      if (i % 125 === 62) joined.push(await open(b.url, '/events?topic=burst/*'));
+      if (i % 125 === 62) joined.push(await open(gws.b.url, '/events?topic=burst/*'));
     }
     for (const s of joined) {
       await waitFor(() => s.events.at(-1)?.id === ids.at(-1), 'last event', 20_000, 20);
@@ -126,71 +114,30 @@ describe('Two gateways on a Redis Cluster', () => {
   });
 
   it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
-    const s = await open(b.url, '/events?topic=idem/1');
-    await sleep(200);
-    const body = { topic: 'idem/1', data: { n: 1 } };
-    const first = await publish(a.url, body, { 'Idempotency-Key': 'retry-1' });
-    const again = await publish(b.url, body, { 'Idempotency-Key': 'retry-1' });
-    expect(first.status).toBe(202);
-    expect(again).toMatchObject({ status: 202, body: first.body });
-    const other = await publish(b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
-    expect(other.status).toBe(422);
-    await s.waitForEvents(1);
-    await sleep(300);
-    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+    await checkIdempotencyAcrossInstances(gws);
   });
 
   it('should refuse the stream over MAX_CONNECTIONS_PER_USER across both instances', async () => {
-    const held = [await openAs(a.url, 'u1'), await openAs(a.url, 'u1'), await openAs(b.url, 'u1')];
+    const held = [
+      await openAs(gws.a.url, 'u1'),
+      await openAs(gws.a.url, 'u1'),
+      await openAs(gws.b.url, 'u1'),
+    ];
     for (const s of held) expect(await shedReason(s)).toBeUndefined();
-    expect(await shedReason(await openAs(b.url, 'u1'))).toBe('capacity');
-    expect(await shedReason(await openAs(a.url, 'someone-else'))).toBeUndefined();
+    expect(await shedReason(await openAs(gws.b.url, 'u1'))).toBe('capacity');
+    expect(await shedReason(await openAs(gws.a.url, 'someone-else'))).toBeUndefined();
   });
 
   it('should list, close and revoke streams held by either instance', async () => {
-    const onA = await openAs(a.url, 'alice');
-    const onB = await openAs(b.url, 'alice');
-    const bobOnB = await openAs(b.url, 'bob');
-    const list = async () => {
-      const res = await fetch(`${a.url}/admin/connections`, { headers: bearer(admin) });
-      expect(res.status).toBe(200);
-      return (
-        (await res.json()) as { connections: { id: string; sub: string; instance: string }[] }
-      ).connections;
-    };
-    await waitFor(async () => (await list()).filter((c) => c.sub).length >= 3, 'listed', 10_000);
-    const listed = await list();
-    expect(new Set(listed.map((c) => c.instance))).toEqual(new Set(['node-a', 'node-b']));
-    const bob = listed.find((c) => c.sub === 'bob');
-    expect(bob?.instance).toBe('node-b');
-    const closed = await fetch(`${a.url}/admin/connections/${bob?.id}`, {
-      method: 'DELETE',
-      headers: bearer(admin),
-    });
-    expect(closed.status).toBe(204);
-    await bobOnB.waitForEnd();
-    const old = token('alice', { subscribe: ['**'] });
-    const revoked = await fetch(`${b.url}/admin/revocations`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...bearer(admin) },
-      body: JSON.stringify({ sub: 'alice' }),
-    });
-    expect(revoked.status).toBe(200);
-    expect(await revoked.json()).toMatchObject({ sub: 'alice', closed: 2 });
-    await onA.waitForEnd();
-    await onB.waitForEnd();
-    const again = await fetch(`${a.url}/events?topic=c/x`, {
-      headers: { Accept: 'text/event-stream', ...bearer(old) },
-    });
-    expect(again.status).toBe(204);
+    await checkListCloseRevokeAcrossInstances(gws, ['node-a', 'node-b'], admin);
   });
 
   it('should publish ingest-stream entries once (redacted) and dead-letter invalid ones', async () => {
-    const t = cluster as RedisClusterTopology;
+    const t = cluster();
     const redis = new Cluster([{ host: '127.0.0.1', port: t.nodes[0].port }]);
     redis.on('error', () => undefined);
     try {
-      const s = await open(b.url, '/events?topic=ing/**');
+      const s = await open(gws.b.url, '/events?topic=ing/**');
       await sleep(200);
       for (let i = 0; i < 20; i++) {
         await redis.xadd(

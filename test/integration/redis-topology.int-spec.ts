@@ -1,24 +1,13 @@
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisCluster, type RedisClusterTopology } from '../support/redis-cluster';
-import { startRedisSentinel, type RedisSentinelTopology } from '../support/redis-sentinel';
-import { missingBinaries, requireBinaries } from '../support/redis-topology';
-
-const canRun = () => missingBinaries(['redis-server', 'redis-cli', 'redis-sentinel']).length === 0;
+import { describe, expect, it } from 'vitest';
+import { useRedisCluster } from '../support/redis-cluster';
+import { useRedisSentinel } from '../support/redis-sentinel';
 
 describe('Redis Cluster harness', () => {
-  requireBinaries(['redis-server', 'redis-cli']);
-  let cluster: RedisClusterTopology | undefined;
-
-  beforeAll(async () => {
-    if (canRun()) cluster = await startRedisCluster({ basePort: 7100 });
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const cluster = useRedisCluster(['redis-server', 'redis-cli'], { basePort: 7100 });
 
   it('should serve keys from 3 primaries and keep a replicated key across a failover', async () => {
-    const topology = cluster as RedisClusterTopology;
+    const topology = cluster();
     expect((await topology.primaries()).length).toBe(3);
     const client = new Cluster([{ host: '127.0.0.1', port: topology.nodes[0].port }], {
       clusterRetryStrategy: () => 200,
@@ -44,18 +33,10 @@ describe('Redis Cluster harness', () => {
 });
 
 describe('Redis Sentinel harness', () => {
-  requireBinaries(['redis-server', 'redis-sentinel']);
-  let topology: RedisSentinelTopology | undefined;
-
-  beforeAll(async () => {
-    if (canRun()) topology = await startRedisSentinel();
-  }, 60_000);
-  afterAll(async () => {
-    await topology?.stop();
-  });
+  const topology = useRedisSentinel(['redis-server', 'redis-sentinel']);
 
   it('should promote the replica when the primary is killed, keeping replicated writes', async () => {
-    const t = topology as RedisSentinelTopology;
+    const t = topology();
     const client = new Redis({
       sentinels: t.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
       name: t.name,

@@ -1,52 +1,22 @@
 import { EventSource } from 'eventsource';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { spawnReadyGateway, type SpawnedGateway } from '../support/spawn-gateway';
-import { openStream, publish, type SseStream } from '../support/sse-client';
+import { describe, expect, it } from 'vitest';
+import { useRedisGatewayPair } from '../support/gateway-pair';
+import { checkIdempotencyAcrossInstances } from '../support/gateway-pair.checks';
+import { publish, type SseStream } from '../support/sse-client';
 import { sleep, waitFor } from '../support/wait';
 
 /** Two gateway processes (built dist/) sharing one Redis key space. */
 describe('Redis broker with two gateway instances', () => {
-  const redisReady = requireRedis();
-  const prefix = uniqueKeyPrefix('multi');
-  const env = {
-    BROKER: 'redis',
-    REDIS_URL: redisUrlForTests(),
-    REDIS_KEY_PREFIX: prefix,
-    INGEST_STREAM: `${prefix}ingest`,
-    RETRY_MS: '100',
-    HISTORY_SIZE: '5000',
-  };
-  let a: SpawnedGateway;
-  let b: SpawnedGateway;
-  const streams: SseStream[] = [];
-
-  beforeAll(async () => {
-    if (!redisReady()) return;
-    [a, b] = await Promise.all([spawnReadyGateway(env), spawnReadyGateway(env)]);
-  });
-  afterEach(async () => {
-    for (const s of streams.splice(0)) await s.close();
-  });
-  afterAll(async () => {
-    for (const g of [a, b]) g?.kill('SIGKILL');
-    await Promise.all([a?.exited, b?.exited]);
-    await deleteKeys(prefix);
-  });
-
-  const open = async (base: string, path: string, headers?: Record<string, string>) => {
-    const s = await openStream(base, path, { headers });
-    streams.push(s);
-    return s;
-  };
+  const gws = useRedisGatewayPair('multi', { RETRY_MS: '100', HISTORY_SIZE: '5000' });
+  const open = gws.open;
 
   it('should deliver events published on A to subscribers on A and B in the same order', async () => {
-    const onA = await open(a.url, '/events?topic=order/**');
-    const onB = await open(b.url, '/events?topic=order/**&topic=other');
+    const onA = await open(gws.a.url, '/events?topic=order/**');
+    const onB = await open(gws.b.url, '/events?topic=order/**&topic=other');
     await sleep(200);
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const res = await publish(a.url, { topic: `order/${i % 4}`, data: { i } });
+      const res = await publish(gws.a.url, { topic: `order/${i % 4}`, data: { i } });
       expect(res.status).toBe(202);
       ids.push(res.body.id as string);
     }
@@ -57,18 +27,7 @@ describe('Redis broker with two gateway instances', () => {
   });
 
   it('should deduplicate an Idempotency-Key retried on the other instance', async () => {
-    const s = await open(b.url, '/events?topic=idem/1');
-    await sleep(200);
-    const body = { topic: 'idem/1', data: { n: 1 } };
-    const first = await publish(a.url, body, { 'Idempotency-Key': 'retry-1' });
-    const again = await publish(b.url, body, { 'Idempotency-Key': 'retry-1' });
-    expect(first.status).toBe(202);
-    expect(again).toMatchObject({ status: 202, body: first.body });
-    const other = await publish(b.url, { ...body, data: 2 }, { 'Idempotency-Key': 'retry-1' });
-    expect(other.status).toBe(422);
-    await s.waitForEvents(1);
-    await sleep(300);
-    expect(s.events.map((e) => e.id)).toEqual([first.body.id]);
+    await checkIdempotencyAcrossInstances(gws);
   });
 
   it('should give clients joining B mid-burst a gap-free, duplicate-free suffix of the publishes on A', async () => {
@@ -76,13 +35,15 @@ describe('Redis broker with two gateway instances', () => {
     const joined: { stream: SseStream; after: number }[] = [];
     const resumed: { stream: SseStream; cursorIndex: number }[] = [];
     for (let i = 0; i < 1000; i++) {
-      const res = await publish(a.url, { topic: 'burst/x', data: { i } });
+      const res = await publish(gws.a.url, { topic: 'burst/x', data: { i } });
       expect(res.status).toBe(202);
       ids.push(res.body.id as string);
       if (i % 125 === 62) {
-        joined.push({ stream: await open(b.url, '/events?topic=burst/*'), after: i });
+        joined.push({ stream: await open(gws.b.url, '/events?topic=burst/*'), after: i });
         const cursorIndex = i - 40;
-        const s = await open(b.url, '/events?topic=burst/x', { 'Last-Event-ID': ids[cursorIndex] });
+        const s = await open(gws.b.url, '/events?topic=burst/x', {
+          'Last-Event-ID': ids[cursorIndex],
+        });
         resumed.push({ stream: s, cursorIndex });
       }
     }
@@ -110,18 +71,18 @@ describe('Redis broker with two gateway instances', () => {
   });
 
   it('should resume a reconnect storm of one cursor on the other instance, every client in full', async () => {
-    const first = await publish(a.url, { topic: 'storm/1', data: 0 });
+    const first = await publish(gws.a.url, { topic: 'storm/1', data: 0 });
     const ids: string[] = [];
     for (let i = 1; i <= 30; i++) {
-      ids.push((await publish(a.url, { topic: `storm/${i % 2}`, data: i })).body.id as string);
+      ids.push((await publish(gws.a.url, { topic: `storm/${i % 2}`, data: i })).body.id as string);
     }
     const cursor = first.body.id as string;
     const storm = await Promise.all(
       Array.from({ length: 200 }, () =>
-        open(b.url, '/events?topic=storm/*', { 'Last-Event-ID': cursor }),
+        open(gws.b.url, '/events?topic=storm/*', { 'Last-Event-ID': cursor }),
       ),
     );
-    expect((await fetch(`${b.url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${gws.b.url}/health/live`)).status).toBe(200);
     for (const s of storm) {
       await s.waitForEvents(30, 20_000);
       expect(s.events.map((e) => e.id)).toEqual(ids);
@@ -130,11 +91,11 @@ describe('Redis broker with two gateway instances', () => {
 
   it('should let EventSource clients of a killed instance resume on the other without loss', async () => {
     // The clients' "load balancer": every (re)connect goes to whichever instance is alive.
-    let target = a.url;
+    let target = gws.a.url;
     const clients: { es: EventSource; got: string[]; errors: number }[] = [];
     for (let i = 0; i < 5; i++) {
       const client = { es: undefined as unknown as EventSource, got: [] as string[], errors: 0 };
-      client.es = new EventSource(`${a.url}/events?topic=kill/*`, {
+      client.es = new EventSource(`${gws.a.url}/events?topic=kill/*`, {
         fetch: (input, init) => {
           const url = new URL(String(input));
           return fetch(`${target}${url.pathname}${url.search}`, init);
@@ -153,14 +114,14 @@ describe('Redis broker with two gateway instances', () => {
     await sleep(200);
     const ids: string[] = [];
     const pub = async (i: number) => {
-      const res = await publish(b.url, { topic: `kill/${i % 3}`, data: { i } });
+      const res = await publish(gws.b.url, { topic: `kill/${i % 3}`, data: { i } });
       expect(res.status).toBe(202);
       ids.push(res.body.id as string);
     };
     for (let i = 0; i < 100; i++) await pub(i);
     await waitFor(() => clients.every((c) => c.got.length >= 50), 'events before the kill');
-    a.kill('SIGKILL');
-    target = b.url;
+    gws.a.kill('SIGKILL');
+    target = gws.b.url;
     for (let i = 100; i < 300; i++) {
       await pub(i);
       if (i % 20 === 0) await sleep(10);

@@ -6,6 +6,7 @@ import {
   spawnTracked,
   topologyDir,
   waitForPing,
+  useTopology,
   type TopologyProcess,
 } from './redis-topology';
 import { waitFor } from './wait';
@@ -249,4 +250,22 @@ function clusterTopology(
     stop: stopAll,
   };
   return topology;
+}
+
+/**
+ * Registers hooks in the current `describe`: its tests skip unless `binaries` are installed
+ * (requireBinaries; in CI a missing one fails), a cluster is started ({@link startRedisCluster})
+ * before all and stopped after all. Returns the running topology (throws if it did not start).
+ */
+export function useRedisCluster(
+  binaries: readonly string[],
+  options: RedisClusterOptions = {},
+  setupTimeoutMs = 60_000,
+): () => RedisClusterTopology {
+  return useTopology(
+    binaries,
+    () => startRedisCluster(options),
+    'the Redis Cluster',
+    setupTimeoutMs,
+  );
 }

@@ -7,6 +7,7 @@ import {
   spawnTracked,
   topologyDir,
   waitForPing,
+  useTopology,
   type TopologyProcess,
 } from './redis-topology';
 import { waitFor } from './wait';
@@ -181,4 +182,23 @@ function pairs(reply: unknown): Map<string, string> {
   if (!Array.isArray(reply)) return out;
   for (let i = 0; i + 1 < reply.length; i += 2) out.set(String(reply[i]), String(reply[i + 1]));
   return out;
+}
+
+/**
+ * Registers hooks in the current `describe`: its tests skip unless `binaries` are installed
+ * (requireBinaries; in CI a missing one fails), a Sentinel topology is started
+ * ({@link startRedisSentinel}) before all and stopped after all. Returns the running topology
+ * (throws if it did not start).
+ */
+export function useRedisSentinel(
+  binaries: readonly string[],
+  options: RedisSentinelOptions = {},
+  setupTimeoutMs = 60_000,
+): () => RedisSentinelTopology {
+  return useTopology(
+    binaries,
+    () => startRedisSentinel(options),
+    'the Sentinel topology',
+    setupTimeoutMs,
+  );
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { sleep, waitFor } from './wait';
 
 /** A process a topology helper started, stoppable by pid. */
@@ -147,4 +147,30 @@ export async function waitForPing(proc: TopologyProcess, timeoutMs = 10_000): Pr
     timeoutMs,
     50,
   );
+}
+
+/**
+ * Registers hooks in the current `describe`: its tests skip unless `binaries` are installed
+ * ({@link requireBinaries}; in CI a missing one fails), `start()` runs before all and the
+ * topology it gives is stopped after all. Returns the running topology (throws if it did not
+ * start); `what` names it in that error.
+ */
+export function useTopology<T extends { stop(): Promise<void> }>(
+  binaries: readonly string[],
+  start: () => Promise<T>,
+  what: string,
+  setupTimeoutMs = 60_000,
+): () => T {
+  requireBinaries(binaries);
+  let topology: T | undefined;
+  beforeAll(async () => {
+    if (missingBinaries(binaries).length === 0) topology = await start();
+  }, setupTimeoutMs);
+  afterAll(async () => {
+    await topology?.stop();
+  });
+  return () => {
+    if (!topology) throw new Error(`${what} is not running (beforeAll skipped or failed)`);
+    return topology;
+  };
 }

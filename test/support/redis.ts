@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { beforeAll, beforeEach } from 'vitest';
 import { requireInCI } from './ci';
-import { sleep, waitFor } from './wait';
+import { baseServerArgs, spawnTracked, waitForPing } from './redis-topology';
 
 /** The shared test Redis (never FLUSHALL it: other suites use it; use a unique key prefix). */
 export function redisUrlForTests(): string {
@@ -73,55 +73,15 @@ export async function startRedisServer(
   args: readonly string[] = [],
   dir = '/tmp',
 ): Promise<RedisServer> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--dir',
-      dir,
-      ...args,
-    ],
-    { stdio: 'ignore' },
-  );
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited`);
-      const c = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
-      c.on('error', () => undefined);
-      try {
-        await c.connect();
-        return (await c.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        c.disconnect();
-      }
-    },
-    `redis-server on port ${port}`,
-    10_000,
-    50,
-  );
+  const proc = spawnTracked('redis-server', [...baseServerArgs(port, dir), ...args], port);
+  await waitForPing(proc);
   return {
     port,
-    url,
-    child,
-    async stop(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(child.pid, signal);
-      }
-      await Promise.race([exited, sleep(5000)]);
+    url: `redis://127.0.0.1:${port}`,
+    get child() {
+      return proc.child;
     },
+    stop: (signal: NodeJS.Signals = 'SIGKILL') => proc.stop(signal),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { CliEnvironment } from '@herald/config';
 import { UsageError } from './cli.output';
 
 /** `base` (a gateway URL) joined with `path`; `base` may carry a path prefix (`/herald`). */
@@ -48,4 +49,26 @@ export function parsePositiveInt(text: string, flag: string): number {
     throw new UsageError(`${flag}: "${text}" must be a positive integer`);
   }
   return Number(text);
+}
+
+/** The `parseArgs` options of commands that talk to a gateway: `--url` and `--token`. */
+export const GATEWAY_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+} as const;
+
+/** What `--url` / `--token` were given as (unset: undefined). */
+export interface GatewayFlags {
+  readonly url?: string;
+  readonly token?: string;
+}
+
+/** The bearer token: `--token`, else HERALD_TOKEN (CliEnvironment), else none. */
+export function gatewayToken(flags: GatewayFlags, env: CliEnvironment): string | undefined {
+  return flags.token ?? env.token;
+}
+
+/** `path` on the gateway: `--url`, else HERALD_URL / `http://localhost:$PORT` (see {@link endpoint}). */
+export function gatewayEndpoint(flags: GatewayFlags, env: CliEnvironment, path: string): URL {
+  return endpoint(flags.url ?? env.url, path);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliContext } from './cli.context';
 import { UsageError, type Output } from './cli.output';
-import { parsePositiveInt } from './cli.http';
+import { GATEWAY_OPTIONS, gatewayToken, parsePositiveInt } from './cli.http';
 import { diagnose, type Finding, type Severity } from './doctor.findings';
 import { probePreflight, probeStream, probeTls, type ProbeResult } from './doctor.probe';
 
@@ -88,7 +88,7 @@ export const doctorCommand: CliCommand = {
       allowPositionals: true,
       options: {
         topic: { type: 'string', default: 'herald-doctor' },
-        token: { type: 'string' },
+        token: GATEWAY_OPTIONS.token,
         origin: { type: 'string' },
         'idle-ms': { type: 'string', default: '35000' },
         ca: { type: 'string' },
@@ -103,7 +103,7 @@ export const doctorCommand: CliCommand = {
     if (origin !== undefined && !/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new UsageError(`--origin: "${origin}" must be an origin like https://app.example.com`);
     }
-    const token = values.token ?? ctx.env.token;
+    const token = gatewayToken(values, ctx.env);
     let ca: Buffer | undefined;
     if (values.ca !== undefined) {
       try {

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliContext } from './cli.context';
 import { CliError, UsageError } from './cli.output';
-import { authHeaders, endpoint, errorBody, networkError } from './cli.http';
+import {
+  GATEWAY_OPTIONS,
+  authHeaders,
+  errorBody,
+  gatewayEndpoint,
+  gatewayToken,
+  networkError,
+} from './cli.http';
 
 const HELP = `Usage: herald publish <topic> <json> [options]
 
@@ -33,8 +40,7 @@ export const publishCommand: CliCommand = {
       options: {
         type: { type: 'string' },
         'idempotency-key': { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
+        ...GATEWAY_OPTIONS,
         json: { type: 'boolean', default: false },
       },
     });
@@ -47,10 +53,10 @@ export const publishCommand: CliCommand = {
     } catch {
       throw new UsageError(`<json> is not JSON: ${raw.slice(0, 80)} (quote strings: '"hello"')`);
     }
-    const url = endpoint(values.url ?? ctx.env.url, '/events');
+    const url = gatewayEndpoint(values, ctx.env, '/events');
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
-      ...authHeaders(values.token ?? ctx.env.token),
+      ...authHeaders(gatewayToken(values, ctx.env)),
     };
     if (values['idempotency-key'] !== undefined) {
       headers['Idempotency-Key'] = values['idempotency-key'];

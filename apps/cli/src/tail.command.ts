@@ -3,7 +3,15 @@ import { parseArgs } from 'node:util';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { CliCommand, CliContext } from './cli.context';
 import { UsageError } from './cli.output';
-import { authHeaders, endpoint, errorBody, networkError, parsePositiveInt } from './cli.http';
+import {
+  GATEWAY_OPTIONS,
+  authHeaders,
+  errorBody,
+  gatewayEndpoint,
+  gatewayToken,
+  networkError,
+  parsePositiveInt,
+} from './cli.http';
 
 const HELP = `Usage: herald tail <topic...> [options]
 
@@ -50,8 +58,7 @@ export const tailCommand: CliCommand = {
         'last-event-id': { type: 'string' },
         json: { type: 'boolean', default: false },
         count: { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
+        ...GATEWAY_OPTIONS,
       },
     });
     if (positionals.length === 0) throw new UsageError('name at least one <topic>');
@@ -60,10 +67,10 @@ export const tailCommand: CliCommand = {
     }
     const count =
       values.count === undefined ? undefined : parsePositiveInt(values.count, '--count');
-    const url = endpoint(values.url ?? ctx.env.url, '/events');
+    const url = gatewayEndpoint(values, ctx.env, '/events');
     for (const topic of positionals) url.searchParams.append('topic', topic);
     if (values.since === 'latest') url.searchParams.set('since', 'latest');
-    const token = values.token ?? ctx.env.token;
+    const token = gatewayToken(values, ctx.env);
     const state: TailState = {
       lastEventId: values['last-event-id'],
       retryMs: 1000,

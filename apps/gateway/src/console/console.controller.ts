@@ -37,6 +37,7 @@ export class ConsoleController {
         page: true,
         transform: (text) => text.replace('{{DEV_TOKEN_URL}}', devToken),
       },
+      'base.css': { path: findUp('apps/gateway/public/base.css') },
       'console.css': { path: findUp('apps/gateway/public/console.css') },
       'console.js': { path: findUp('browser/apps/gateway/browser/console.js') },
       'console.model.js': { path: findUp('browser/apps/gateway/browser/console.model.js') },
@@ -48,6 +49,12 @@ export class ConsoleController {
   @Get()
   page(@Res() res: ServerResponse): void {
     this.assets.send(res, 'console.html');
+  }
+
+  /** The stylesheet the console shares with the demo page (palette, frame, header). */
+  @Get('base.css')
+  baseStylesheet(@Res() res: ServerResponse): void {
+    this.assets.send(res, 'base.css');
   }
 
   @Get('console.css')

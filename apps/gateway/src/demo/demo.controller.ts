@@ -30,6 +30,7 @@ export class DemoController {
         transform: (text) =>
           text.replace('{{HERALD_MODE}}', mode).replace('{{DEV_TOKEN_URL}}', devToken),
       },
+      'base.css': { path: findUp('apps/gateway/public/base.css') },
       'demo.css': { path: findUp('apps/gateway/public/demo.css') },
       'demo.js': { path: findUp('browser/apps/gateway/browser/demo.js') },
       'herald-client.js': { path: findUp('browser/libs/client/src/herald-client.js') },
@@ -39,6 +40,12 @@ export class DemoController {
   @Get()
   index(@Res() res: ServerResponse): void {
     this.assets.send(res, 'index.html');
+  }
+
+  /** The stylesheet the demo page shares with the console (palette, frame, header). */
+  @Get('base.css')
+  baseStylesheet(@Res() res: ServerResponse): void {
+    this.assets.send(res, 'base.css');
   }
 
   @Get('demo.css')
