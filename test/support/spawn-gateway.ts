@@ -5,6 +5,9 @@ import { waitFor } from './wait';
 
 const MAIN = resolve(__dirname, '../../dist/apps/gateway/src/main.js');
 
+/** The built `examples/custom-sse` app (`npm run example:custom-sse`). */
+export const CUSTOM_SSE_MAIN = resolve(__dirname, '../../dist/examples/custom-sse/main.js');
+
 /** A gateway in its own process (built `dist/`, as `npm start` runs it). */
 export interface SpawnedGateway {
   readonly child: ChildProcess;
@@ -26,8 +29,9 @@ export interface SpawnedGateway {
 export async function spawnGateway(
   env: Record<string, string> = {},
   timeoutMs = 15_000,
+  main = MAIN,
 ): Promise<SpawnedGateway> {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [main], {
     env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -72,8 +76,9 @@ export async function spawnGateway(
 export async function spawnReadyGateway(
   env: Record<string, string> = {},
   timeoutMs = 15_000,
+  main = MAIN,
 ): Promise<SpawnedGateway> {
-  const gateway = await spawnGateway(env, timeoutMs);
+  const gateway = await spawnGateway(env, timeoutMs, main);
   try {
     await waitFor(
       async () => (await fetch(`${gateway.url}/health/ready`)).status === 200,

@@ -45,6 +45,8 @@ export interface GatewayOptions {
    * Builds the Nest app on `adapter` (default `NestFactory.create`); tests use it to override
    * providers. Pass `adapter` on so the HTTP server limits apply.
    */
+  /** The root module (default the gateway's `AppModule`); a team's app passes its own. */
+  readonly module?: (config: HeraldConfig) => DynamicModule;
   readonly create?: (
     module: DynamicModule,
     options: NestApplicationOptions,
@@ -80,7 +82,7 @@ export async function startGateway(
   };
   // Slow header senders are cut; open streams have no request timeout (the request is complete).
   const adapter = new HeraldExpressAdapter({ ...DEFAULT_HTTP_SERVER_LIMITS, ...options.http });
-  const module = AppModule.forRoot(config);
+  const module = (options.module ?? ((c: HeraldConfig) => AppModule.forRoot(c)))(config);
   const app = options.create
     ? await options.create(module, appOptions, adapter)
     : await NestFactory.create<NestExpressApplication>(module, adapter, appOptions);

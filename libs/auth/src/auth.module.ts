@@ -7,6 +7,7 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { StreamAuthorization } from '@herald/streams';
 import { InMemoryRevocationList } from './adapters/in-memory.revocation-list';
 import { RedisRevocationList } from './adapters/redis.revocation-list';
 import { AdminGuard, PublisherGuard, SubscriberGuard } from './auth.guards';
@@ -23,6 +24,7 @@ import { OriginMiddleware } from './origin.middleware';
 import { RequestAuthenticator } from './request.authenticator';
 import { RevocationList } from './revocation.list';
 import { RouteAccessAuditor } from './route-access.auditor';
+import { AuthStreamAuthorization } from './stream.authorization';
 import { DevTokenSigner } from './token.signer';
 import { TokenVerifier } from './token.verifier';
 
@@ -59,8 +61,11 @@ const revocationProvider: Provider = {
     revocationProvider,
     DevTokenSigner,
     RouteAccessAuditor,
+    AuthStreamAuthorization,
+    { provide: StreamAuthorization, useExisting: AuthStreamAuthorization },
   ],
   exports: [
+    StreamAuthorization,
     TokenVerifier,
     RequestAuthenticator,
     SubscriberGuard,

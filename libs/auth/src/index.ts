@@ -28,3 +28,4 @@ export { DevTokenSigner } from './token.signer';
 export type { DevToken, DevTokenRequest } from './token.signer';
 export { RouteAccessAuditor } from './route-access.auditor';
 export type { AuditedRoute, RouteAccess } from './route-access.auditor';
+export { AuthStreamAuthorization } from './stream.authorization';

@@ -19,7 +19,7 @@ export { ConnectRateLimiter } from './connect-rate.limiter';
 export type { RateDecision } from './connect-rate.limiter';
 export { ConnectionCaps } from './connection-caps.service';
 export type { CapDecision, CapLimit, ConnectionLease } from './connection-caps.service';
-export { StreamAdmission } from './stream-admission.service';
+export { LimitsStreamAdmission } from './stream-admission.service';
 export type { Admission, AdmissionRefusal } from './stream-admission.service';
 export { clientKey, ipKey } from './client.key';
 export type { ClientIdentity } from './client.key';

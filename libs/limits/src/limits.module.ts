@@ -8,7 +8,8 @@ import { LIMITS_MODULE_OPTIONS, LimitsConfigurableModule } from './limits.module
 import type { LimitsModuleOptions } from './limits.options';
 import { LimitsStats } from './limits.stats';
 import { LimitsStore } from './limits.store';
-import { StreamAdmission } from './stream-admission.service';
+import { StreamAdmission } from '@herald/streams';
+import { LimitsStreamAdmission } from './stream-admission.service';
 
 /** The publish bucket as `@nestjs/throttler` options (one `default` throttler). */
 export function publishThrottlerOptions(options: LimitsModuleOptions): ThrottlerModuleOptions {
@@ -27,7 +28,7 @@ export function publishThrottlerOptions(options: LimitsModuleOptions): Throttler
  * Rate limits and connection caps: `LimitsModule.forRootAsync({ useFactory, inject })` with
  * `driver: 'memory'` (this process) or `'redis'` (shared by every instance). Provides the
  * `@nestjs/throttler` options and storage tokens, so a `ThrottlerGuard` subclass can guard routes
- * with Herald's token bucket, plus {@link StreamAdmission} for new streams.
+ * with Herald's token bucket, plus the streams' {@link StreamAdmission} port for new streams.
  */
 @Module({
   providers: [
@@ -46,7 +47,8 @@ export function publishThrottlerOptions(options: LimitsModuleOptions): Throttler
     },
     ConnectRateLimiter,
     ConnectionCaps,
-    StreamAdmission,
+    LimitsStreamAdmission,
+    { provide: StreamAdmission, useExisting: LimitsStreamAdmission },
   ],
   exports: [
     LimitsStats,

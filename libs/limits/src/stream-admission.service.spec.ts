@@ -5,7 +5,7 @@ import { ConnectionCaps } from './connection-caps.service';
 import { HeraldThrottlerStorage } from './herald-throttler.storage';
 import type { LimitsModuleOptions } from './limits.options';
 import { LimitsStats } from './limits.stats';
-import { StreamAdmission } from './stream-admission.service';
+import { LimitsStreamAdmission } from './stream-admission.service';
 
 const OPTIONS: LimitsModuleOptions = {
   driver: 'memory',
@@ -18,16 +18,16 @@ const OPTIONS: LimitsModuleOptions = {
   maxConnectionsPerIp: 100,
 };
 
-function admission(): StreamAdmission {
+function admission(): LimitsStreamAdmission {
   const store = new InMemoryLimitsStore();
   const stats = new LimitsStats();
-  return new StreamAdmission(
+  return new LimitsStreamAdmission(
     new ConnectRateLimiter(new HeraldThrottlerStorage(store, stats), OPTIONS),
     new ConnectionCaps(store, stats, OPTIONS),
   );
 }
 
-describe('StreamAdmission', () => {
+describe('LimitsStreamAdmission', () => {
   it('should rate-limit per sub across IPs and per IP for anonymous clients when bursting', async () => {
     const gate = admission();
     const alice = [];

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { StreamAdmission } from '@herald/streams';
 import type { ClientIdentity } from './client.key';
 import { ConnectRateLimiter } from './connect-rate.limiter';
 import { ConnectionCaps, type CapLimit, type ConnectionLease } from './connection-caps.service';
@@ -6,7 +7,7 @@ import { ConnectionCaps, type CapLimit, type ConnectionLease } from './connectio
 /** Why a stream was refused for now (the shed reason of CONTRACT section 1). */
 export type AdmissionRefusal = 'rate-limited' | 'capacity';
 
-/** The outcome of {@link StreamAdmission.admit}. */
+/** The outcome of {@link LimitsStreamAdmission.admit}. */
 export type Admission =
   | { readonly admitted: true; readonly lease: ConnectionLease }
   | {
@@ -19,17 +20,20 @@ export type Admission =
     };
 
 /**
- * Decides whether a new stream may open: the connect token bucket first, then the connection
- * caps. An admitted stream holds a lease that must be released when it closes.
+ * The streams' {@link StreamAdmission} port: decides whether a new stream may open, the connect
+ * token bucket first, then the connection caps. An admitted stream holds a lease that must be
+ * released when it closes.
  */
 @Injectable()
-export class StreamAdmission {
+export class LimitsStreamAdmission extends StreamAdmission {
   constructor(
     private readonly rate: ConnectRateLimiter,
     private readonly caps: ConnectionCaps,
-  ) {}
+  ) {
+    super();
+  }
 
-  async admit(client: ClientIdentity): Promise<Admission> {
+  override async admit(client: ClientIdentity): Promise<Admission> {
     const rate = await this.rate.check(client);
     if (!rate.allowed) {
       return { admitted: false, reason: 'rate-limited', retryAfterMs: rate.retryAfterMs };

@@ -2,24 +2,34 @@ export { StreamsModule } from './streams.module';
 export { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 export type { StreamsModuleOptions } from './streams.options';
 export { StreamsService } from './streams.service';
-export type { StreamClient } from './streams.service';
+export { StreamPipeline } from './stream.pipeline';
+export { StreamRoute, StreamTopics } from './stream.route';
+export { HeraldStream } from './herald.stream';
+export type { HeraldEvent } from './herald.stream';
+export {
+  ClientAddress,
+  SocketClientAddress,
+  StreamAdmission,
+  StreamAuthorization,
+} from './stream.ports';
+export type {
+  StreamAdmissionResult,
+  StreamClient,
+  StreamLease,
+  StreamPrincipal,
+} from './stream.ports';
 export { StreamsHealthIndicator } from './streams.health';
+export type { StreamsClusterQueries } from './streams.cluster';
 export { ConnectionRegistry } from './connection.registry';
-export { SseConnection, SSE_HEADERS } from './sse.connection';
+export type { SseConnection } from './sse.connection';
 export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connection';
-export { HEARTBEAT_FRAME, frameEvent, frameRetry, isValidEventId, jitter } from './sse.frame';
-export { frameOf } from './frame.cache';
-export { acceptsEventStream, respondShed } from './shed.responder';
-export { clientGone } from './client.presence';
+export { frameEvent, isValidEventId } from './sse.frame';
 export type { ShedReason } from './shed.responder';
 export {
   NO_CURSOR,
   SubscriptionErrorCode,
   SubscriptionRequestError,
-  parseSubscription,
+  requestCursors,
 } from './subscription.request';
-export type { RawSubscription, SubscriptionRequest } from './subscription.request';
-export { WriteScheduler } from './write.scheduler';
-export { NoopStreamsObserver, StreamsObserver } from './streams.observer';
+export { StreamsObserver } from './streams.observer';
 export type { ReplayOutcome } from './streams.observer';
-export { acceptsGzip } from './content-encoding';

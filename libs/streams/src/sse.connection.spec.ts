@@ -6,11 +6,41 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryBroker, type BrokerEvent } from '@herald/broker';
 import { parseTopicFilter } from '@herald/topics';
+import { requestContext } from '@herald/telemetry';
 import { ConnectionRegistry } from './connection.registry';
 import { frameOf } from './frame.cache';
 import { SseConnection } from './sse.connection';
+import { StreamPipeline } from './stream.pipeline';
+import {
+  SocketClientAddress,
+  StreamAdmission,
+  StreamAuthorization,
+  type StreamAdmissionResult,
+  type StreamPrincipal,
+} from './stream.ports';
+import { StreamsObserver } from './streams.observer';
 import { StreamsService } from './streams.service';
 import type { StreamsModuleOptions } from './streams.options';
+
+/** Admits every stream. */
+class OpenAdmission extends StreamAdmission {
+  override admit(): Promise<StreamAdmissionResult> {
+    return Promise.resolve({ admitted: true, lease: { release: () => undefined } });
+  }
+}
+
+/** Every client is anonymous and may read everything. */
+class OpenAuthorization extends StreamAuthorization {
+  override authorize(): StreamPrincipal {
+    return { sub: undefined, expiresAt: undefined, issuedAt: undefined };
+  }
+
+  override revalidate(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class QuietObserver extends StreamsObserver {}
 
 const CAP = 256 * 1024;
 const EVENT_BYTES = 8 * 1024;
@@ -54,10 +84,22 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
     tokenExpiryWarningMs: 1000,
     instanceId: 'spec',
   };
-  const streams = new StreamsService(broker, new ConnectionRegistry(), options);
+  const registry = new ConnectionRegistry();
+  const observer = new QuietObserver();
+  const streams = new StreamsService(broker, registry, options, observer);
+  const pipeline = new StreamPipeline(
+    streams,
+    registry,
+    broker,
+    new OpenAdmission(),
+    new OpenAuthorization(),
+    new SocketClientAddress(),
+    options,
+    observer,
+  );
   const writes = new Map<SseConnection, Buffer[]>();
   const peak = new Map<SseConnection, number>();
-  // Observe every delivery (a replay starts synchronously inside open()).
+  // Observe every delivery (a replay starts as soon as the pipeline opened the stream).
   const deliver = SseConnection.prototype.deliver;
   vi.spyOn(SseConnection.prototype, 'deliver').mockImplementation(function (
     this: SseConnection,
@@ -66,9 +108,16 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
     deliver.call(this, event);
     peak.set(this, Math.max(peak.get(this) ?? 0, this.unsentBytes));
   });
+  // Each request's socket writes, found again by the request id the connection carries.
+  const seenByRequest = new Map<string, Buffer[]>();
+  const add = registry.add.bind(registry);
+  registry.add = (connection: SseConnection) => {
+    writes.set(connection, seenByRequest.get(connection.meta.requestId ?? '') ?? []);
+    add(connection);
+  };
+  let requests = 0;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const cursor = url.searchParams.get('cursor') ?? undefined;
     const socket = res.socket!;
     const seen: Buffer[] = [];
     // Observe (not replace) what reaches the socket.
@@ -77,13 +126,14 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
       if (Buffer.isBuffer(chunk)) seen.push(chunk);
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
     };
-    const connection = streams.open(
-      req,
-      res,
-      { filters: [parseTopicFilter(url.searchParams.get('topic') ?? 't')], cursor },
-      { ip: '127.0.0.1' },
-    )!;
-    writes.set(connection, seen);
+    const requestId = String(++requests);
+    seenByRequest.set(requestId, seen);
+    const topic = url.searchParams.get('topic') ?? 't';
+    requestContext.run({ requestId }, () =>
+      pipeline
+        .run(req, res, { handle: () => streams.events([topic]) })
+        .subscribe({ error: () => res.destroy() }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const r: Rig = {
@@ -174,7 +224,9 @@ describe('SseConnection', () => {
       await r.broker.publish(Array.from({ length: 100 }, (_, i) => payload(n + i)));
     }
     const readers = await Promise.all(
-      Array.from({ length: 6 }, () => stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`)),
+      Array.from({ length: 6 }, () =>
+        stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`),
+      ),
     );
     const sent = () => [...r.writes.keys()].reduce((sum, c) => sum + c.bytesSent, 0);
     await settle(sent);
@@ -205,7 +257,9 @@ describe('SseConnection', () => {
     await r.broker.publish(Array.from({ length: 50 }, (_, i) => payload(i + 1)));
     // Three replaying readers and three live ones, all reading.
     const replaying = await Promise.all(
-      Array.from({ length: 3 }, () => stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`)),
+      Array.from({ length: 3 }, () =>
+        stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`),
+      ),
     );
     const live = await Promise.all(
       Array.from({ length: 3 }, () => stalledClient(r.port, '/?topic=t')),
@@ -254,8 +308,8 @@ describe('SseConnection', () => {
     for (let n = 1; n <= 2000; n += 100) {
       await r.broker.publish(Array.from({ length: 100 }, (_, i) => payload(n + i)));
     }
-    await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`);
-    const reading = await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`);
+    await stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`);
+    const reading = await stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`);
     reading.socket.resume();
     await waitUntil(() => r.writes.size === 2);
     const [cut, kept] = [...r.writes.keys()];
@@ -273,7 +327,7 @@ describe('SseConnection', () => {
     for (let n = 1; n <= 1500; n += 100) {
       await r.broker.publish(Array.from({ length: 100 }, (_, i) => noise(n + i)));
     }
-    const client = await stalledClient(r.port, `/?topic=t&cursor=${first.ids[0]}`, true);
+    const client = await stalledClient(r.port, `/?topic=t&lastEventId=${first.ids[0]}`, true);
     const sent = () => [...r.writes.keys()].reduce((sum, c) => sum + c.bytesSent, 0);
     await settle(sent);
     const [connection] = [...r.writes.keys()];

@@ -8,9 +8,17 @@ import { frameEvent, frameRetry } from './sse.frame';
 import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
-/** Why a stream ended. */
+/** Why a stream ended (`complete`: the route's Observable completed). */
 export type CloseReason =
-  'client' | 'slow-consumer' | 'drain' | 'token-expired' | 'admin' | 'revoked' | 'broker' | 'error';
+  | 'client'
+  | 'slow-consumer'
+  | 'drain'
+  | 'token-expired'
+  | 'admin'
+  | 'revoked'
+  | 'broker'
+  | 'complete'
+  | 'error';
 
 /** Who holds a connection, for the registry and the admin API. */
 export interface ConnectionMeta {

@@ -6,8 +6,9 @@ import type { CloseReason, SseConnection } from './sse.connection';
 export type ReplayOutcome = 'ok' | ResetReason;
 
 /**
- * Observation port of the streams layer (metrics, logs, traces). Every method is a no-op by
- * default; the gateway binds an implementation by providing this class. Implementations must be
+ * Observation port of the streams layer (metrics, logs, traces), required: an app provides it
+ * (the gateway's `ObservabilityModule` binds metrics, logs and traces). Every method is a no-op
+ * by default, so an implementation overrides what it observes. Implementations must be
  * cheap: `flushed` runs once per connection flush, never per event per subscriber.
  */
 export abstract class StreamsObserver {

@@ -3,28 +3,19 @@ import {
   Inject,
   Injectable,
   Logger,
-  Optional,
   type BeforeApplicationShutdown,
-  type MessageEvent,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { map, type Observable } from 'rxjs';
-import { Broker, type BrokerMessage, type BrokerReset } from '@herald/broker';
-import { clientGone } from './client.presence';
+import { Broker } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
-import { acceptsGzip } from './content-encoding';
+import { HeraldStream, type StreamSource } from './herald.stream';
 import { respondShed, type ShedReason } from './shed.responder';
-import { SseConnection, type ConnectionMeta } from './sse.connection';
+import type { SseConnection } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
-import { NoopStreamsObserver, StreamsObserver } from './streams.observer';
+import { StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
-import {
-  NO_CURSOR,
-  parseSubscription,
-  type RawSubscription,
-  type SubscriptionRequest,
-} from './subscription.request';
+import { NO_CURSOR, parseSubscription } from './subscription.request';
 import { WriteScheduler } from './write.scheduler';
 
 /** Target pace of drain closes; fewer streams drain faster than the grace window. */
@@ -36,39 +27,25 @@ export const DRAIN_RATE_PER_S = 200;
  */
 export const DRAIN_FLUSH_RATIO = 0.95;
 
-/** Identity of the client opening a stream. */
-export interface StreamClient {
-  readonly sub?: string;
-  readonly ip: string;
-  /**
-   * When the client's credentials expire (token `exp`, epoch ms). The stream gets
-   * `herald.token-expiring` `tokenExpiryWarningMs` before, then ends cleanly at this instant;
-   * nothing is written after it. Undefined: the stream never expires (anonymous clients).
-   */
-  readonly expiresAt?: number;
-  /** The request's id (X-Request-Id), for the connection's log lines. */
-  readonly requestId?: string;
-}
-
 /**
- * Opens SSE streams on raw responses, feeds them from the {@link Broker}, sends heartbeats from
- * one shared timer, and drains them on shutdown.
+ * What every stream of this instance shares: the Herald streams routes return
+ * ({@link StreamsService.events}), the write scheduler, heartbeats from one timer, expiry timers,
+ * sheds, and drain on shutdown. One stream's lifecycle is the {@link StreamPipeline}'s.
  */
 @Injectable()
 export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(StreamsService.name);
-  private readonly scheduler: WriteScheduler;
+  /** Coalesces every connection's writes (one flush per connection per tick). */
+  readonly scheduler: WriteScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private drainPromise: Promise<void> | undefined;
-  private readonly observer: StreamsObserver;
 
   constructor(
     private readonly broker: Broker,
     readonly registry: ConnectionRegistry,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
-    @Optional() observer?: StreamsObserver,
+    private readonly observer: StreamsObserver,
   ) {
-    this.observer = observer ?? new NoopStreamsObserver();
     this.scheduler = new WriteScheduler(options.batchLingerMs);
     const period = Math.max(50, Math.floor(options.heartbeatMs / 2));
     this.heartbeat = setInterval(() => this.beat(period), period);
@@ -81,118 +58,43 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   }
 
   /**
-   * Opens a stream on `res`: headers and `retry:` at once, then replay (if a cursor was given)
-   * and live events. Sheds the request instead while draining.
-   * @returns the connection, or `undefined` when the request was shed or its client has gone
-   *   (nothing is registered or subscribed then).
+   * The events of `topics` as the Observable a stream route (`@StreamRoute`) returns. Under the
+   * route the pipeline validates the topics and the client's cursor (400), authorizes them, and
+   * replays from `Last-Event-ID` (or `?lastEventId=`) before live events; `map`/`filter` it
+   * freely. Subscribed outside a stream route it streams live events only.
    */
-  open(
-    req: IncomingMessage,
-    res: ServerResponse,
-    request: SubscriptionRequest,
-    client: StreamClient,
-  ): SseConnection | undefined {
-    // The caller may have awaited (auth, admission): a response already closed would never
-    // close the stream, which would then hold its slot and subscription forever.
-    if (clientGone(req, res)) return undefined;
-    if (this.draining) {
-      this.shed(req, res, 'draining', request.cursor);
-      return undefined;
-    }
-    const compressible = this.options.compression === 'gzip';
-    const meta: ConnectionMeta = {
-      sub: client.sub,
-      ip: client.ip,
-      topics: request.filters.map((f) => f.raw),
-      requestId: client.requestId,
+  events(topics: readonly string[]): HeraldStream {
+    const broker = this.broker;
+    const source: StreamSource = {
+      topics,
+      attach: (filters, cursor, sink) =>
+        broker.attach(filters, cursor === undefined ? {} : { cursor }, sink),
     };
-    const connection = new SseConnection(
-      res,
-      meta,
-      request.cursor ?? this.broker.nowCursor(),
-      this.scheduler,
-      this.options.maxBufferedBytes,
-      this.observer,
-      compressible && acceptsGzip(req),
-    );
-    connection.open(this.options.retryMs, compressible);
-    this.registry.add(connection);
-    this.observer.opened(connection);
-    // Armed before the broker is attached: a replay delivered synchronously already honours exp.
-    if (client.expiresAt !== undefined) this.scheduleExpiry(connection, client.expiresAt);
-    let replayPending = request.cursor !== undefined;
-    if (replayPending) {
-      connection.onClose(() => {
-        if (replayPending) this.observer.replayed(connection, 'ok');
-        replayPending = false;
-      });
-    }
-    connection.attach(
-      this.broker.attach(
+    return new HeraldStream(source, (subscriber) => {
+      const request = parseSubscription(
+        { topics, headerCursor: undefined, queryCursor: undefined },
+        this.options.maxTopicsPerConnection,
+        (c) => broker.isWellFormedCursor(c),
+      );
+      return broker.attach(
         request.filters,
-        request.cursor === undefined ? {} : { cursor: request.cursor },
+        {},
         {
           next: (message) => {
-            if (replayPending) {
-              replayPending = false;
-              this.observeReplay(connection, message);
-            }
-            if (message.kind === 'event') connection.deliver(message);
-            else this.reset(connection, message);
+            if (message.kind === 'event') subscriber.next(message);
           },
-          error: (err: unknown) => {
-            this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
-            connection.end('broker');
-          },
-          complete: () => connection.end('broker'),
-          // A replay is read and written as the socket takes it (never queued in full).
-          hasRoom: () => connection.hasRoom(),
+          error: (err: unknown) => subscriber.error(err),
+          complete: () => subscriber.complete(),
         },
-      ),
-    );
-    return connection;
-  }
-
-  /**
-   * Validates topics and cursor exactly like `GET /events` (for a team's own endpoint).
-   * @throws SubscriptionRequestError (a 400) on a bad topic, too many topics or a bad cursor.
-   */
-  parseRequest(raw: RawSubscription): SubscriptionRequest {
-    return parseSubscription(raw, this.options.maxTopicsPerConnection, (c) =>
-      this.broker.isWellFormedCursor(c),
-    );
-  }
-
-  /**
-   * The events of a validated subscription as Nest `MessageEvent`s, for a team's own `@Sse`
-   * endpoint: every event has its `id` (a cursor: pass the client's `Last-Event-ID` back in
-   * `request.cursor` to resume, on any instance with Redis), `type`, and `data` already
-   * serialized (Nest writes strings as they are). Replay first, then live; a cursor that cannot
-   * be honoured yields one `herald.reset` event first. Unsubscribing frees the subscription.
-   */
-  messageEvents(request: SubscriptionRequest): Observable<MessageEvent> {
-    const source = this.broker.subscribe(
-      request.filters,
-      request.cursor === undefined ? {} : { cursor: request.cursor },
-    );
-    return source.pipe(
-      map((message): MessageEvent =>
-        message.kind === 'event'
-          ? { id: message.id, type: message.type, data: message.data }
-          : {
-              id: message.cursor,
-              type: 'herald.reset',
-              data: JSON.stringify({ reason: message.reason }),
-            },
-      ),
-    );
+      );
+    });
   }
 
   /**
    * Warns `tokenExpiryWarningMs` before `expiresAt` (at once if already inside that window),
    * then ends the stream at `expiresAt`: what was queued before is flushed, nothing after.
    */
-  private scheduleExpiry(connection: SseConnection, expiresAt: number): void {
+  scheduleExpiry(connection: SseConnection, expiresAt: number): void {
     connection.expiresAt = expiresAt;
     const warnIn = expiresAt - this.options.tokenExpiryWarningMs - Date.now();
     const warn = longTimeout(warnIn, () =>
@@ -291,17 +193,6 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     if (reason === 'slow-consumer') {
       this.logger.warn(`stream ${connection.id} did not take herald.drain in time: cut`);
     }
-  }
-
-  /** The first message of a resume tells its outcome: a reset, or an event replayed. */
-  private observeReplay(connection: SseConnection, first: BrokerMessage): void {
-    if (first.kind === 'event') this.observer.replayed(connection, 'ok', first);
-    else this.observer.replayed(connection, first.reason);
-  }
-
-  private reset(connection: SseConnection, reset: BrokerReset): void {
-    connection.cursor = reset.cursor;
-    connection.sendControl('herald.reset', { reason: reset.reason });
   }
 
   private beat(period: number): void {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { parseTopicFilter, TopicSyntaxError, type TopicFilter } from '@herald/topics';
 import { isValidEventId } from './sse.frame';
 
@@ -86,4 +87,23 @@ export function parseSubscription(
     );
   }
   return { filters, cursor };
+}
+
+/** The cursors a stream request carries: `Last-Event-ID` and `?lastEventId=`, unvalidated. */
+export function requestCursors(
+  req: IncomingMessage,
+): Pick<RawSubscription, 'headerCursor' | 'queryCursor'> {
+  const header = req.headers['last-event-id'];
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    headerCursor: Array.isArray(header) ? header[0] : header,
+    queryCursor:
+      q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('lastEventId') ?? undefined),
+  };
+}
+
+/** The `?topic=` values (repeated) of a request's URL. */
+export function queryTopics(req: IncomingMessage): string[] {
+  return new URL(req.url ?? '/', 'http://localhost').searchParams.getAll('topic');
 }

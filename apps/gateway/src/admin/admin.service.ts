@@ -1,70 +1,39 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ClusterBus } from '@herald/cluster';
-import { ConnectionRegistry, type ConnectionInfo } from '@herald/streams';
+import type { ConnectionInfo, StreamsClusterQueries } from '@herald/streams';
 
-interface ClosePayload {
-  readonly id: string;
-}
-
-interface RevokePayload {
-  readonly sub: string;
-}
+type Query = keyof StreamsClusterQueries;
 
 /**
- * The admin API's work, cluster-wide: every instance answers for the streams it holds, through
- * the {@link ClusterBus} (in-process with one instance, Redis pub/sub with many).
+ * The admin API's work, cluster-wide: every instance running Herald's streams answers for the
+ * streams it holds (`StreamsModule` registers the answers), through the {@link ClusterBus}
+ * (in-process with one instance, Redis pub/sub with many).
  */
 @Injectable()
-export class AdminService implements OnModuleInit {
-  constructor(
-    private readonly bus: ClusterBus,
-    private readonly registry: ConnectionRegistry,
-  ) {}
-
-  onModuleInit(): void {
-    this.bus.answer('connections', () =>
-      [...this.registry.values()].map((c) => c.info(this.bus.instanceId)),
-    );
-    this.bus.answer('close-connection', (payload) => {
-      const connection = this.registry.get((payload as ClosePayload).id);
-      if (!connection) return false;
-      connection.end('admin');
-      return true;
-    });
-    this.bus.answer('revoke-subject', (payload) => {
-      const { sub } = payload as RevokePayload;
-      let closed = 0;
-      for (const connection of [...this.registry.values()]) {
-        if (connection.meta.sub === sub) {
-          connection.end('revoked');
-          closed++;
-        }
-      }
-      return closed;
-    });
-  }
+export class AdminService {
+  constructor(private readonly bus: ClusterBus) {}
 
   /** Every open stream on every live instance, oldest first. */
   async connections(): Promise<ConnectionInfo[]> {
-    const answers = await this.bus.collect<ConnectionInfo[]>('connections');
-    return answers
-      .flatMap((a) => a.answer)
-      .sort((a, b) => a.connectedAt.localeCompare(b.connectedAt));
+    const answers = await this.collect('connections', undefined);
+    return answers.flat().sort((a, b) => a.connectedAt.localeCompare(b.connectedAt));
   }
 
   /** Closes the stream `id` on whichever instance holds it; false when no instance does. */
   async close(id: string): Promise<boolean> {
-    const answers = await this.bus.collect<boolean>('close-connection', {
-      id,
-    } satisfies ClosePayload);
-    return answers.some((a) => a.answer);
+    return (await this.collect('close-connection', { id })).some((closed) => closed);
   }
 
   /** Closes every stream of `sub` on every instance; resolves with how many were closed. */
   async closeSubject(sub: string): Promise<number> {
-    const answers = await this.bus.collect<number>('revoke-subject', {
-      sub,
-    } satisfies RevokePayload);
-    return answers.reduce((sum, a) => sum + a.answer, 0);
+    return (await this.collect('revoke-subject', { sub })).reduce((sum, n) => sum + n, 0);
+  }
+
+  private async collect<Q extends Query>(
+    query: Q,
+    payload: StreamsClusterQueries[Q]['payload'],
+  ): Promise<StreamsClusterQueries[Q]['answer'][]> {
+    const answers = await this.bus.collect<StreamsClusterQueries[Q]['answer']>(query, payload);
+    return answers.map((a) => a.answer);
   }
 }

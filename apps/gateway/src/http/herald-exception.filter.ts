@@ -11,8 +11,12 @@ import {
 import { AuthError, AuthErrorCode, RevocationUnavailableError } from '@herald/auth';
 import { Broker, BrokerError, BrokerErrorCode } from '@herald/broker';
 import { PublishError, PublishErrorCode } from '@herald/publish';
-import { StreamsService, SubscriptionRequestError, isValidEventId } from '@herald/streams';
-import { rawSubscriptionOf } from '../streams/raw-subscription.decorator';
+import {
+  StreamsService,
+  SubscriptionRequestError,
+  isValidEventId,
+  requestCursors,
+} from '@herald/streams';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -104,7 +108,7 @@ export class HeraldExceptionFilter implements ExceptionFilter {
 
   /** The cursor the client sent, when it is one this gateway issued (else none). */
   private clientCursor(req: IncomingMessage): string | undefined {
-    const raw = rawSubscriptionOf(req);
+    const raw = requestCursors(req);
     const cursor = raw.headerCursor?.trim() || raw.queryCursor?.trim() || undefined;
     return cursor !== undefined &&
       isValidEventId(cursor) &&

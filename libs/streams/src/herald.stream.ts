@@ -1,0 +1,53 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
+import type { BrokerAttachment, BrokerEvent, BrokerSink } from '@herald/broker';
+import type { TopicFilter } from '@herald/topics';
+
+/**
+ * One event of a Herald stream: `id` (a cursor the client resumes from), `type`, `data` (JSON
+ * text, already serialized). The pipeline frames each event object once and writes the same
+ * bytes to every subscriber; an operator that returns a new object costs one framing per
+ * subscriber.
+ */
+export type HeraldEvent = BrokerEvent;
+
+/** What a route's stream subscribes to; the pipeline adds the client's cursor. */
+export interface StreamSource {
+  /** Raw topics or patterns, validated by the pipeline (400 on a bad one). */
+  readonly topics: readonly string[];
+  /** Attaches `sink` to the broker from `cursor` (replay, then live). */
+  attach(
+    filters: readonly TopicFilter[],
+    cursor: string | undefined,
+    sink: BrokerSink,
+  ): BrokerAttachment;
+}
+
+/** The stream pipeline's side of a subscription made while it runs a route. */
+export interface StreamClaimant {
+  claim(source: StreamSource, downstream: Subscriber<HeraldEvent>): TeardownLogic;
+}
+
+/**
+ * Set by the pipeline around a stream route's handler: the Herald stream the handler returns
+ * (however a team pipes it) hands itself to the pipeline when Nest subscribes to it.
+ */
+export const streamScope = new AsyncLocalStorage<StreamClaimant>();
+
+/**
+ * The Observable a stream route returns (`StreamsService.events(...)`): the events of some
+ * topics. Under a `@StreamRoute` the pipeline owns it (admission, replay from the client's
+ * `Last-Event-ID`, heartbeats, expiry, the registry, drain); `map`/`filter` work as on any
+ * Observable. Subscribed elsewhere, it streams live events of valid topics (resets dropped).
+ */
+export class HeraldStream extends Observable<HeraldEvent> {
+  constructor(
+    source: StreamSource,
+    outside: (subscriber: Subscriber<HeraldEvent>) => TeardownLogic,
+  ) {
+    super((subscriber) => {
+      const claimant = streamScope.getStore();
+      return claimant === undefined ? outside(subscriber) : claimant.claim(source, subscriber);
+    });
+  }
+}

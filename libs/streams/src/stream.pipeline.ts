@@ -1,0 +1,329 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Observable, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
+import { Broker, type BrokerMessage, type BrokerSink } from '@herald/broker';
+import { requestContext } from '@herald/telemetry';
+import { clientGone } from './client.presence';
+import { ConnectionRegistry } from './connection.registry';
+import { acceptsGzip } from './content-encoding';
+import {
+  streamScope,
+  type HeraldEvent,
+  type StreamClaimant,
+  type StreamSource,
+} from './herald.stream';
+import { releaseRoutingState } from './request-release';
+import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
+import {
+  ClientAddress,
+  StreamAdmission,
+  StreamAuthorization,
+  type StreamClient,
+  type StreamLease,
+} from './stream.ports';
+import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
+import { StreamsObserver } from './streams.observer';
+import type { StreamsModuleOptions } from './streams.options';
+import { StreamsService } from './streams.service';
+import {
+  parseSubscription,
+  requestCursors,
+  type SubscriptionRequest,
+} from './subscription.request';
+
+/** Starts the handler's part of a stream route (Nest's `CallHandler`). */
+export interface StreamHandler {
+  handle(): Observable<unknown>;
+}
+
+/**
+ * Owns one stream from admission to close, for every stream route (`@StreamRoute`), Herald's
+ * `GET /events` and a team's alike. In order: the route's guards and pipes have run (401/400);
+ * the handler returns its {@link HeraldStream}; the topics and the client's cursor are validated
+ * (400) and authorized ({@link StreamAuthorization}: 401/403); HEAD ends here; draining sheds;
+ * {@link StreamAdmission} takes a connect token and a connection slot (or sheds per SHED_MODE);
+ * the principal is revalidated (expiry, revocation); then headers and `retry:` go out at once,
+ * the connection joins the registry (admin list/close, revocation, drain, heartbeats), expiry is
+ * armed, and the broker replays from the cursor then streams live. Whether the client is still
+ * there is checked after every await, and the slot is released on every path.
+ */
+@Injectable()
+export class StreamPipeline {
+  private readonly logger = new Logger('StreamPipeline');
+
+  constructor(
+    readonly streams: StreamsService,
+    readonly registry: ConnectionRegistry,
+    readonly broker: Broker,
+    readonly admission: StreamAdmission,
+    readonly authorization: StreamAuthorization,
+    readonly address: ClientAddress,
+    @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
+    private readonly observer: StreamsObserver,
+  ) {}
+
+  /**
+   * Runs a stream route: an Observable that emits once (then completes) when the stream is over
+   * or was refused, and errors (before any byte is written) with the domain error of a refusal
+   * the exception filter answers. Unsubscribing (the client left) frees everything.
+   */
+  run(req: IncomingMessage, res: ServerResponse, handler: StreamHandler): Observable<undefined> {
+    return new Observable<undefined>((result) => {
+      const session = new StreamSession(this, this.observer, this.logger, req, res, result);
+      session.start(handler);
+      return () => session.cancel();
+    });
+  }
+}
+
+/** One stream route request, from the handler's subscription to the connection's close. */
+class StreamSession implements StreamClaimant {
+  private source: StreamSource | undefined;
+  private downstream: Subscriber<HeraldEvent> | undefined;
+  private handler: Subscription | undefined;
+  private attachment: { unsubscribe(): void } | undefined;
+  private connection: SseConnection | undefined;
+  private cancelled = false;
+  private over = false;
+
+  constructor(
+    private readonly pipeline: StreamPipeline,
+    private readonly observer: StreamsObserver,
+    private readonly logger: Logger,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly result: Subscriber<undefined>,
+  ) {}
+
+  start(handler: StreamHandler): void {
+    const subscription = streamScope.run(this, () =>
+      handler.handle().subscribe({
+        next: (value) => this.deliver(value),
+        error: (err: unknown) => this.fail(err),
+        complete: () => this.completed(),
+      }),
+    );
+    if (this.over) subscription.unsubscribe();
+    else this.handler = subscription;
+  }
+
+  /** The client left (Nest unsubscribed): stop wherever the session is. */
+  cancel(): void {
+    this.cancelled = true;
+    this.connection?.abort('client');
+    this.stop();
+  }
+
+  claim(source: StreamSource, downstream: Subscriber<HeraldEvent>): TeardownLogic {
+    if (this.source !== undefined) {
+      downstream.error(new Error('a stream route returns exactly one Herald stream'));
+      return;
+    }
+    this.source = source;
+    this.downstream = downstream;
+    this.admit(source).catch((err: unknown) => this.fail(err));
+    return () => {
+      this.attachment?.unsubscribe();
+      this.attachment = undefined;
+    };
+  }
+
+  private gone(): boolean {
+    return this.cancelled || clientGone(this.req, this.res);
+  }
+
+  private async admit(source: StreamSource): Promise<void> {
+    const { pipeline, req, res } = this;
+    const { streams, options, broker } = pipeline;
+    // Guards awaited (the revocation check): a client that left meanwhile costs nothing more.
+    if (this.gone()) return this.finish();
+    const request = parseSubscription(
+      { topics: source.topics, ...requestCursors(req) },
+      options.maxTopicsPerConnection,
+      (cursor) => broker.isWellFormedCursor(cursor),
+    );
+    // Checked on every (re)connect with the token presented now: a replay is authorized too.
+    const principal = pipeline.authorization.authorize(req, request.filters);
+    if (req.method === 'HEAD') {
+      // Express routes HEAD to GET routes: answer the stream's headers, open nothing.
+      res.writeHead(200, SSE_HEADERS);
+      res.end();
+      return this.finish();
+    }
+    const client: StreamClient = {
+      ip: pipeline.address.ipOf(req),
+      sub: principal.sub,
+      expiresAt: principal.expiresAt,
+      requestId: requestContext.getStore()?.requestId,
+    };
+    if (streams.draining) return this.shed('draining', request);
+    const admission = await pipeline.admission.admit(client);
+    if (!admission.admitted) {
+      return this.shed(admission.reason, request, admission.retryAfterMs);
+    }
+    const { lease } = admission;
+    // From here the slot is held: every way out that opens no stream releases it.
+    let opening = false;
+    try {
+      if (this.gone()) return this.finish(); // the client left while it was being admitted
+      // Admission awaited Redis: a revocation broadcast handled meanwhile found no stream to
+      // close, and the token may have expired. Check both again before the stream exists.
+      await pipeline.authorization.revalidate(principal);
+      if (this.gone()) return this.finish();
+      if (streams.draining) return this.shed('draining', request);
+      if (this.over) return;
+      opening = true;
+    } finally {
+      if (!opening) lease.release();
+    }
+    this.open(source, request, client, lease);
+  }
+
+  /** Headers and `retry:` at once, registry, expiry, then replay and live events. */
+  private open(
+    source: StreamSource,
+    request: SubscriptionRequest,
+    client: StreamClient,
+    lease: StreamLease,
+  ): void {
+    const { pipeline, req, res } = this;
+    const { options, streams } = pipeline;
+    const compressible = options.compression === 'gzip';
+    const meta: ConnectionMeta = {
+      sub: client.sub,
+      ip: client.ip,
+      topics: request.filters.map((f) => f.raw),
+      requestId: client.requestId,
+    };
+    const connection = new SseConnection(
+      res,
+      meta,
+      request.cursor ?? pipeline.broker.nowCursor(),
+      streams.scheduler,
+      options.maxBufferedBytes,
+      this.observer,
+      compressible && acceptsGzip(req),
+    );
+    connection.open(options.retryMs, compressible);
+    this.connection = connection;
+    pipeline.registry.add(connection);
+    this.observer.opened(connection);
+    connection.onClose(() => {
+      lease.release();
+      this.finish();
+    });
+    // Armed before the broker is attached: a replay delivered synchronously already honours exp.
+    if (client.expiresAt !== undefined) streams.scheduleExpiry(connection, client.expiresAt);
+    let replayPending = request.cursor !== undefined;
+    if (replayPending) {
+      connection.onClose(() => {
+        if (replayPending) this.observer.replayed(connection, 'ok');
+        replayPending = false;
+      });
+    }
+    const downstream = this.downstream;
+    const sink: BrokerSink = {
+      next: (message: BrokerMessage) => {
+        if (replayPending) {
+          replayPending = false;
+          if (message.kind === 'event') this.observer.replayed(connection, 'ok', message);
+          else this.observer.replayed(connection, message.reason);
+        }
+        // Events go through the route's operators; resets are the pipeline's own.
+        if (message.kind === 'event') downstream?.next(message);
+        else {
+          connection.cursor = message.cursor;
+          connection.sendControl('herald.reset', { reason: message.reason });
+        }
+      },
+      error: (err: unknown) => {
+        this.logger.error(`stream ${connection.id} broker error: ${String(err)}`);
+        connection.end('broker');
+      },
+      complete: () => connection.end('broker'),
+      // A replay is read and written as the socket takes it (never queued in full).
+      hasRoom: () => connection.hasRoom(),
+    };
+    if (connection.closed) return;
+    const attachment = source.attach(request.filters, request.cursor, sink);
+    this.attachment = attachment;
+    // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
+    connection.attach(attachment);
+    releaseRoutingState(req, res);
+  }
+
+  /** An event out of the route's Observable: framed once per event object, then queued. */
+  private deliver(value: unknown): void {
+    const connection = this.connection;
+    if (connection === undefined) {
+      this.fail(new Error('a stream route must return a Herald stream (StreamsService.events)'));
+      return;
+    }
+    if (!isHeraldEvent(value)) {
+      this.logger.error(
+        `stream ${connection.id}: the route emitted something that is not an event`,
+      );
+      connection.end('error');
+      return;
+    }
+    connection.deliver(value);
+  }
+
+  private completed(): void {
+    if (this.connection !== undefined) this.connection.end('complete');
+    else if (this.source === undefined) {
+      this.fail(new Error('a stream route must return a Herald stream (StreamsService.events)'));
+    }
+  }
+
+  private shed(
+    reason: 'draining' | 'rate-limited' | 'capacity',
+    request: SubscriptionRequest,
+    retryAfterMs?: number,
+  ): void {
+    this.pipeline.streams.shed(this.req, this.res, reason, request.cursor, retryAfterMs);
+    this.finish();
+  }
+
+  /** Refusals before the headers go to the exception filter; later errors end the stream. */
+  private fail(err: unknown): void {
+    const connection = this.connection;
+    if (connection !== undefined) {
+      this.logger.error(`stream ${connection.id} failed: ${String(err)}`);
+      connection.end('error');
+      return;
+    }
+    if (this.over) return;
+    this.over = true;
+    this.stop();
+    this.result.error(err);
+  }
+
+  /** The stream is over (or was answered without one): Nest's part of the request completes. */
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    this.stop();
+    this.result.next(undefined);
+    this.result.complete();
+  }
+
+  private stop(): void {
+    const handler = this.handler;
+    this.handler = undefined;
+    handler?.unsubscribe();
+    this.attachment?.unsubscribe();
+    this.attachment = undefined;
+  }
+}
+
+function isHeraldEvent(value: unknown): value is HeraldEvent {
+  const event = value as Partial<HeraldEvent> | null;
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event.id === 'string' &&
+    typeof event.type === 'string' &&
+    typeof event.data === 'string'
+  );
+}
