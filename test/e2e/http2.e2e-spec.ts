@@ -58,6 +58,8 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
     it('should negotiate h2 by ALPN and serve health, the demo page and admin over it', async () => {
       const s = await session(gw);
       expect(s.alpnProtocol).toBe('h2');
+      // The per-connection stream cap Herald announces (SETTINGS_MAX_CONCURRENT_STREAMS).
+      await waitFor(() => s.remoteSettings.maxConcurrentStreams === 128, 'server settings');
       const health = await h2Request(s, 'GET', '/health/ready');
       expect(health.status).toBe(200);
       expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
