@@ -1,4 +1,4 @@
-import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamsService } from '@herald/streams';
@@ -23,7 +23,7 @@ describe.skipIf(!chromiumAvailable())('HTTP/2 in Chromium', () => {
   let gw: Gateway;
   let page: Page;
   /** `GET /events` streams per HTTP/2 session, as the server saw them. */
-  const perSession = new Map<ServerHttp2Session, number>();
+  const perSession = new Map<Http2Session, number>();
 
   beforeAll(async () => {
     browser = await launchChromium({ bypassCSP: true, ignoreHTTPSErrors: true });
@@ -52,9 +52,8 @@ describe.skipIf(!chromiumAvailable())('HTTP/2 in Chromium', () => {
         };
         probe: Probe;
       };
-      const entry = performance.getEntriesByType('navigation')[0] as unknown as {
-        nextHopProtocol: string;
-      };
+      const entries = (performance.getEntriesByType as (type: string) => unknown[])('navigation');
+      const entry = entries[0] as { nextHopProtocol: string };
       const probe: Probe = { opens: [], events: [], protocol: entry.nextHopProtocol };
       g.probe = probe;
       for (let i = 0; i < n; i++) {

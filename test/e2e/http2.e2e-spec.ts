@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { constants, type ClientHttp2Session } from 'node:http2';
+import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
+import { createParser } from 'eventsource-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StreamsService, type CloseReason, type SseConnection } from '@herald/streams';
 import { startTestGateway, type Gateway } from '../support/gateway';
@@ -62,6 +64,7 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
       await waitFor(() => s.remoteSettings.maxConcurrentStreams === 128, 'server settings');
       const health = await h2Request(s, 'GET', '/health/ready');
       expect(health.status).toBe(200);
+      expect(health.headers['strict-transport-security']).toBeDefined();
       expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
       const page = await h2Request(s, 'GET', '/');
       expect(page.status).toBe(200);
@@ -113,6 +116,59 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
       for (const c of clients) c.close();
       await Promise.all(clients.map((c) => c.closed));
       await waitFor(() => streams.registry.size === before, 'streams unregistered on close');
+    });
+
+    it('should refuse bad publishes with JSON errors, answer HEAD, and list and close streams from admin over h2', async () => {
+      const s = await session(gw);
+      const auth = bearer(PUBLISHER_TOKEN);
+      const notJson = await h2Request(
+        s,
+        'POST',
+        '/events',
+        { 'content-type': 'text/plain', ...auth },
+        'x',
+      );
+      expect(notJson.status).toBe(415);
+      expect(JSON.parse(notJson.body)).toMatchObject({ statusCode: 415 });
+      const broken = await h2Request(
+        s,
+        'POST',
+        '/events',
+        { 'content-type': 'application/json', ...auth },
+        '{"topic":',
+      );
+      expect(broken.status).toBe(400);
+      expect(JSON.parse(broken.body)).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      const anonymous = await h2Request(
+        s,
+        'POST',
+        '/events',
+        { 'content-type': 'application/json' },
+        '{"topic":"a","data":1}',
+      );
+      expect(anonymous.status).toBe(401);
+      for (const r of [notJson, broken, anonymous]) {
+        for (const name of FORBIDDEN) expect(r.headers[name]).toBeUndefined();
+      }
+      // The session survived the refusals.
+      const head = await h2Request(s, 'HEAD', '/events?topic=h2/head');
+      expect(head.status).toBe(200);
+      expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      for (const name of FORBIDDEN) expect(head.headers[name]).toBeUndefined();
+
+      const stream = openH2Stream(s, '/events?topic=h2/admin');
+      await waitFor(() => stream.retries.length > 0, 'stream open');
+      const adminToken = bearer(hs256(claims({ admin: true }, { sub: 'ops' })));
+      const list = await h2Request(s, 'GET', '/admin/connections', adminToken);
+      expect(list.status).toBe(200);
+      const listed = (JSON.parse(list.body) as { connections: { id: string; topics: string[] }[] })
+        .connections;
+      const mine = listed.find((c) => c.topics.includes('h2/admin'));
+      expect(mine, 'the h2 stream is listed').toBeDefined();
+      const closed = await h2Request(s, 'DELETE', `/admin/connections/${mine!.id}`, adminToken);
+      expect(closed.status).toBeLessThan(300);
+      await stream.closed;
+      expect(s.destroyed).toBe(false);
     });
 
     it('should resume with Last-Event-ID over h2', async () => {
@@ -222,6 +278,54 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
       await waitFor(() => fast.dataEvents.length >= published.length, 'fast stream got all');
       expect(fast.dataEvents.map((e) => e.id)).toEqual(published);
       expect(s.destroyed).toBe(false);
+    } finally {
+      await gw.shutdown();
+    }
+  });
+
+  it('should gzip an h2 stream for a client that accepts it, and refuse an oversized publish without breaking the session', async () => {
+    const gw = await tlsGateway({ COMPRESSION: 'gzip', MAX_EVENT_BYTES: '1024' });
+    try {
+      const s = await session(gw);
+      const stream = s.request({
+        ':path': '/events?topic=h2/gz',
+        accept: 'text/event-stream',
+        'accept-encoding': 'gzip',
+      });
+      const headers = await new Promise<Record<string, unknown>>((r) => stream.once('response', r));
+      expect(headers['content-encoding']).toBe('gzip');
+      expect(headers.vary).toBe('Accept-Encoding');
+      const ids: string[] = [];
+      const parser = createParser({ onEvent: (e) => ids.push(e.id ?? '') });
+      const text = stream.pipe(createGunzip());
+      text.setEncoding('utf8');
+      text.on('data', (chunk: string) => parser.feed(chunk));
+      text.on('error', () => undefined);
+      const published: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await publishH2(s, { topic: 'h2/gz', data: { i, pad: 'y'.repeat(200) } });
+        published.push((JSON.parse(res.body) as { id: string }).id);
+      }
+      await waitFor(() => ids.length >= 3, 'three gzip events, each flushed');
+      expect(ids).toEqual(published);
+      // Far past the body limit: 413 as JSON; the session carries on.
+      const big = await h2Request(
+        s,
+        'POST',
+        '/events',
+        { 'content-type': 'application/json', ...bearer(PUBLISHER_TOKEN) },
+        JSON.stringify({ topic: 'h2/gz', data: 'z'.repeat(400_000) }),
+      );
+      expect(big.status).toBe(413);
+      expect(JSON.parse(big.body)).toMatchObject({ statusCode: 413 });
+      // The unread upload is stopped (RST_STREAM NO_ERROR after the response, HTTP/1.1's
+      // `Connection: close`), so the stream does not stay half-open on the server.
+      await waitFor(() => big.stream.rstCode !== undefined, 'the server reset the unread request');
+      expect(big.stream.rstCode).toBe(constants.NGHTTP2_NO_ERROR);
+      big.stream.destroy();
+      const after = await publishH2(s, { topic: 'h2/gz', data: 'after' });
+      expect(after.status).toBe(202);
+      stream.close();
     } finally {
       await gw.shutdown();
     }

@@ -97,14 +97,19 @@ export function openH2Stream(
   return new H2SseStream(stream);
 }
 
-/** One request on `session`: status, headers and the whole body as text. */
+/** One request on `session`: status, headers, the whole body as text, and the stream. */
 export function h2Request(
   session: ClientHttp2Session,
   method: string,
   path: string,
   headers: Record<string, string> = {},
   body?: string,
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+): Promise<{
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  stream: ClientHttp2Stream;
+}> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':method': method, ':path': path, ...headers });
     let status = 0;
@@ -116,7 +121,7 @@ export function h2Request(
       responseHeaders = h;
     });
     stream.on('data', (chunk: string) => (text += chunk));
-    stream.once('end', () => resolve({ status, headers: responseHeaders, body: text }));
+    stream.once('end', () => resolve({ status, headers: responseHeaders, body: text, stream }));
     stream.once('error', reject);
     stream.end(body);
   });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import {
+  constants,
   Http2ServerRequest,
   Http2ServerResponse,
   type Http2SecureServer,
@@ -55,7 +56,13 @@ export function expressOverHttp2(app: Express): (req: AnyRequest, res: AnyRespon
       configurable: true,
       writable: true,
       value(this: Http2ServerResponse, name: string, value: number | string | string[]) {
-        if (CONNECTION_HEADERS.has(name.toLowerCase())) return this;
+        const lower = name.toLowerCase();
+        if (CONNECTION_HEADERS.has(lower)) {
+          if (lower === 'connection' && String(value).toLowerCase() === 'close') {
+            resetUnreadRequest(this);
+          }
+          return this;
+        }
         return Http2ServerResponse.prototype.setHeader.call(this, name, value);
       },
     },
@@ -86,6 +93,24 @@ export function expressOverHttp2(app: Express): (req: AnyRequest, res: AnyRespon
     app(req, res as ServerResponse);
   };
 }
+
+/**
+ * HTTP/1.1 code says `Connection: close` when it answers without reading the request body (413,
+ * 415, a refused publisher), so the socket does not have to drain it. The HTTP/2 equivalent
+ * (RFC 9113 section 8.1): once the response is complete, reset the stream with NO_ERROR if the
+ * request is still coming, so the client stops sending and the stream does not stay half-open.
+ */
+function resetUnreadRequest(res: Http2ServerResponse): void {
+  const marked = res as Http2ServerResponse & { [RESET_UNREAD]?: true };
+  if (marked[RESET_UNREAD]) return;
+  marked[RESET_UNREAD] = true;
+  const stream = res.stream;
+  stream.once('finish', () => {
+    if (!stream.destroyed && !res.req.complete) stream.close(constants.NGHTTP2_NO_ERROR);
+  });
+}
+
+const RESET_UNREAD = Symbol('herald.resetUnreadRequest');
 
 function withoutConnectionHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   if (Array.isArray(headers)) return headers;
