@@ -85,4 +85,25 @@ describe.skipIf(!chromiumAvailable())('HTTP/2 in Chromium', () => {
     // The server saw every stream on one HTTP/2 session.
     expect([...perSession.values()]).toEqual([STREAMS]);
   });
+
+  it('should load the demo page and its scripts over h2', async () => {
+    const recording = await browser.newPage();
+    try {
+      await recording.page.goto(`${gw.url}/`);
+      await recording.page.waitForLoadState('load');
+      const protocols = await recording.page.evaluate(() => {
+        const list = (performance.getEntriesByType as (type: string) => unknown[])('resource');
+        return (list as { name: string; nextHopProtocol: string }[]).map((e) => [
+          new URL(e.name).pathname,
+          e.nextHopProtocol,
+        ]);
+      });
+      const scripts = protocols.filter(([path]) => path.endsWith('.js'));
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const [path, protocol] of scripts) expect(protocol, path).toBe('h2');
+      expect(recording.errors).toEqual([]);
+    } finally {
+      await recording.page.close();
+    }
+  });
 });
