@@ -21,11 +21,6 @@ const CONNECTION_HEADERS = new Set([
   'upgrade',
 ]);
 
-/** True when `res` answers an HTTP/2 stream (Node's compatibility response). */
-export function isHttp2Response(res: ServerResponse | Http2ServerResponse): boolean {
-  return res instanceof Http2ServerResponse;
-}
-
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
 type WriteHead = (this: Http2ServerResponse, status: number, ...args: unknown[]) => unknown;
