@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { constants, type ClientHttp2Session } from 'node:http2';
 import { createGunzip } from 'node:zlib';
 import { EventSource } from 'eventsource';
@@ -279,6 +281,57 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
       expect(fast.dataEvents.map((e) => e.id)).toEqual(published);
       expect(s.destroyed).toBe(false);
     } finally {
+      await gw.shutdown();
+    }
+  });
+
+  it('should cut every stream of a connection whose client stops reading the socket at all', async () => {
+    const CAP = 64 * 1024;
+    const gw = await tlsGateway({ MAX_BUFFERED_BYTES: String(CAP) });
+    // A TCP relay between client and Herald that can stop reading from Herald (a stalled
+    // network or a frozen client): nothing on the connection is read, not even WINDOW_UPDATEs.
+    let stalled = false;
+    const upstreams: Socket[] = [];
+    const relay = createServer((client) => {
+      const upstream = netConnect(Number(new URL(gw.url).port), '127.0.0.1');
+      upstreams.push(upstream);
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (!stalled) client.write(chunk);
+      });
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const relayPort = (relay.address() as AddressInfo).port;
+    try {
+      const streams = gw.app.get(StreamsService);
+      const s = await session(gw, {
+        createConnection: () =>
+          tlsConnect({ port: relayPort, host: '127.0.0.1', ca, ALPNProtocols: ['h2'] }),
+      });
+      const clients = [0, 1, 2].map(() => openH2Stream(s, '/events?topic=stall'));
+      await waitFor(() => clients.every((c) => c.retries.length > 0), 'streams open');
+      const conns = [...streams.registry.values()].filter((c) => c.meta.topics.includes('stall'));
+      expect(conns).toHaveLength(3);
+      const reasons: CloseReason[] = [];
+      for (const c of conns) c.onClose((r) => reasons.push(r));
+      stalled = true;
+      for (const u of upstreams) u.pause();
+      const publisher = await session(gw);
+      const payload = 'x'.repeat(16 * 1024);
+      let maxUnsent = 0;
+      for (let i = 0; i < 400 && reasons.length < 3; i++) {
+        const res = await publishH2(publisher, { topic: 'stall', data: payload });
+        expect(res.status).toBe(202);
+        for (const c of conns) maxUnsent = Math.max(maxUnsent, c.unsentBytes);
+      }
+      await waitFor(() => reasons.length === 3, 'all three streams cut');
+      expect(reasons).toEqual(['slow-consumer', 'slow-consumer', 'slow-consumer']);
+      expect(maxUnsent).toBeLessThanOrEqual(CAP + payload.length + 256);
+    } finally {
+      for (const u of upstreams) u.destroy();
+      relay.close();
       await gw.shutdown();
     }
   });
