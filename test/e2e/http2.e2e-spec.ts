@@ -173,6 +173,29 @@ describe('HTTP/2 (e2e, real node:http2 client over TLS with ALPN)', () => {
       expect(s.destroyed).toBe(false);
     });
 
+    it('should hold a connection to 128 concurrent streams: more wait until one closes', async () => {
+      const s = await session(gw);
+      const before = streams.registry.size;
+      const clients = Array.from({ length: 130 }, (_, i) =>
+        openH2Stream(s, `/events?topic=h2/many/${i}`),
+      );
+      await waitFor(() => streams.registry.size >= before + 128, '128 streams open', 15_000);
+      const open = () => clients.filter((c) => c.retries.length > 0);
+      await waitFor(() => open().length === 128, '128 streams answered', 15_000);
+      // The other two are queued by the client (SETTINGS_MAX_CONCURRENT_STREAMS), not failed.
+      expect(streams.registry.size).toBe(before + 128);
+      expect(clients.filter((c) => c.ended)).toHaveLength(0);
+      const [a, b] = open();
+      a.close();
+      b.close();
+      await waitFor(
+        () => clients.filter((c) => c.retries.length > 0).length === 130,
+        'the last two open',
+      );
+      for (const c of clients) c.close();
+      await waitFor(() => streams.registry.size === before, 'all closed', 15_000);
+    });
+
     it('should resume with Last-Event-ID over h2', async () => {
       const s = await session(gw);
       const ids: string[] = [];
