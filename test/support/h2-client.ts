@@ -55,6 +55,8 @@ export class H2SseStream {
       });
       stream.once('error', reject);
     });
+    // A stream refused before its response is seen through `ended`/`rstCode`, not a rejection.
+    this.response.catch(() => undefined);
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       this.bytes += Buffer.byteLength(chunk);

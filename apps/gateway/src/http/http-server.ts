@@ -23,6 +23,12 @@ export interface HttpServerLimits {
   readonly http2MaxConcurrentStreams: number;
   /** HTTP/2: a connection with no open stream for this long is closed (default 30 s). */
   readonly http2IdleTimeoutMs: number;
+  /**
+   * HTTP/2: memory (MB) Node lets one connection use before it refuses new streams with
+   * ENHANCE_YOUR_CALM (default 64). Node's own default of 10 refused streams of a connection
+   * holding 128 SSE streams in tests; each stream is already bounded by MAX_BUFFERED_BYTES.
+   */
+  readonly http2MaxSessionMemoryMb: number;
 }
 
 /** Production defaults of {@link HttpServerLimits}. */
@@ -35,6 +41,7 @@ export const DEFAULT_HTTP_SERVER_LIMITS: HttpServerLimits = {
   maxHeadersCount: 100,
   http2MaxConcurrentStreams: 128,
   http2IdleTimeoutMs: 30_000,
+  http2MaxSessionMemoryMb: 64,
 };
 
 /** How long sessions get after the final GOAWAY before they are destroyed. */
@@ -78,6 +85,7 @@ export class HeraldExpressAdapter extends ExpressAdapter {
           allowHTTP1: true,
           // A client past the stream cap gets REFUSED_STREAM for the extra streams; the header
           // block limit is HTTP/1.1's.
+          maxSessionMemory: limits.http2MaxSessionMemoryMb,
           settings: {
             maxConcurrentStreams: limits.http2MaxConcurrentStreams,
             maxHeaderListSize: limits.maxHeaderSize,
