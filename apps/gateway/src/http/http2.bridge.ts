@@ -5,6 +5,7 @@ import {
   Http2ServerResponse,
   type Http2SecureServer,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { Express } from 'express';
 
@@ -82,11 +83,26 @@ export function expressOverHttp2(app: Express): (req: AnyRequest, res: AnyRespon
   return (req, res) => {
     if (req instanceof Http2ServerRequest) {
       req.headers.host ??= req.authority;
+      req.stream.once('aborted', onStreamAborted);
       handle.call(http2App, req, res);
       return;
     }
     app(req, res as ServerResponse);
   };
+}
+
+/**
+ * The client reset the stream while the response was still open. Node destroys it (and the
+ * response emits 'close') only for an error code: after `RST_STREAM(NO_ERROR)` with a write
+ * still pending, the stream stays half-alive and 'close' never comes, so an SSE stream would
+ * hold its slot forever. Destroy it once Node's own close handling is done.
+ */
+function onStreamAborted(this: ServerHttp2Stream): void {
+  setImmediate(destroyStream, this);
+}
+
+function destroyStream(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed) stream.destroy();
 }
 
 /**
