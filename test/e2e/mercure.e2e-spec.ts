@@ -9,8 +9,8 @@ import {
   mercurePublish,
   v1Token,
 } from '../support/mercure';
-import { SseStream } from '../support/sse-client';
-import { bearer } from '../support/tokens';
+import { SseStream, publish } from '../support/sse-client';
+import { PUBLISHER_TOKEN, bearer } from '../support/tokens';
 
 /** A topic no other test publishes to. */
 const fresh = (label: string) => `https://example.com/${label}/${randomUUID()}`;
@@ -435,6 +435,28 @@ describe('Mercure hub (raw HTTP)', () => {
       for (const s of [v1Cookie, legacyCookie, legacyQuery])
         expect((await waitForId(s, 'urn:c:1')).data).toBe('p');
     });
+  });
+
+  it('should keep Mercure updates away from Herald streams, even a `**` subscriber', async () => {
+    const herald = new SseStream(`${gw.url}/events?topic=**`);
+    streams.push(herald);
+    await herald.connect({ headers: bearer(PUBLISHER_TOKEN) });
+    expect(herald.status).toBe(200);
+    const internal = await fetch(`${gw.url}/events?topic=${encodeURIComponent('$mercure')}`, {
+      headers: { Accept: 'text/event-stream', ...bearer(PUBLISHER_TOKEN) },
+    });
+    expect(internal.status).toBe(400);
+    const topic = fresh('isolated');
+    const s = await open(gw.url, [['match', topic]]);
+    await mercurePublish(gw.url, [
+      ['topic', topic],
+      ['data', 'secret'],
+      ['private', 'on'],
+    ]);
+    await publish(gw.url, { topic: 'herald/marker', data: 1 });
+    await herald.waitForEvents(1);
+    await settle(s, topic);
+    expect(herald.dataEvents.map((e) => e.data)).toEqual(['1']);
   });
 
   describe('resume', () => {
