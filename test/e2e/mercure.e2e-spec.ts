@@ -615,6 +615,29 @@ describe('Mercure streams are Herald streams', () => {
     if (!stopped) await gw?.shutdown();
   });
 
+  it('should count Mercure publishes and deliveries in the metrics', async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(name));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const topic = fresh('metrics');
+    const s = new SseStream(hubUrl(gw.url, [['match', topic]]));
+    await s.connect({ headers: bearer(V1_ALL) });
+    const [published, delivered] = [
+      await metric('herald_events_published_total'),
+      await metric('herald_events_delivered_total'),
+    ];
+    await mercurePublish(gw.url, [
+      ['topic', topic],
+      ['id', 'urn:metrics:1'],
+    ]);
+    await waitForId(s, 'urn:metrics:1');
+    await s.close();
+    expect(await metric('herald_events_published_total')).toBe(published + 1);
+    expect(await metric('herald_events_delivered_total')).toBeGreaterThan(delivered);
+  });
+
   it('should be listed and closed by the admin API, and drained with a resumable id', async () => {
     const topic = fresh('admin');
     const s = new SseStream(hubUrl(gw.url, [['match', topic]]));
