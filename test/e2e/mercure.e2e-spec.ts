@@ -1,51 +1,572 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
-import { hubUrl, mercurePublish, V1_ALL } from '../support/mercure';
+import {
+  LEGACY_ALL,
+  V1_ALL,
+  hubUrl,
+  legacyToken,
+  mercurePublish,
+  v1Token,
+} from '../support/mercure';
 import { SseStream } from '../support/sse-client';
 import { bearer } from '../support/tokens';
 
-describe('Mercure hub: subscribe and publish (1.0)', () => {
+/** A topic no other test publishes to. */
+const fresh = (label: string) => `https://example.com/${label}/${randomUUID()}`;
+
+/** Raw Mercure protocol behaviour of one hub (BROKER=memory), over real HTTP. */
+describe('Mercure hub (raw HTTP)', () => {
   let gw: Gateway;
+  let anon: Gateway;
   const streams: SseStream[] = [];
   const open = async (
+    base: string,
     params: [string, string][],
     headers: Record<string, string> = bearer(V1_ALL),
-  ) => {
-    const s = new SseStream(hubUrl(gw.url, params));
+  ): Promise<SseStream> => {
+    const s = new SseStream(hubUrl(base, params));
     streams.push(s);
     await s.connect({ headers });
     return s;
   };
+  /** Publishes `marker` to `topic` and waits for it: everything published before has arrived. */
+  const settle = async (s: SseStream, topic: string) => {
+    const id = `urn:marker:${randomUUID()}`;
+    expect(
+      (
+        await mercurePublish(gw.url, [
+          ['topic', topic],
+          ['data', 'marker'],
+          ['id', id],
+        ])
+      ).status,
+    ).toBe(200);
+    await waitForId(s, id);
+  };
 
   beforeAll(async () => {
-    gw = await startTestGateway({ MERCURE: 'on' });
+    [gw, anon] = await Promise.all([
+      startTestGateway({ MERCURE: 'on' }),
+      startTestGateway({ MERCURE: 'on', MERCURE_ANONYMOUS: 'true' }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all(streams.map((s) => s.close()));
-    await gw?.shutdown();
+    await Promise.all([gw?.shutdown(), anon?.shutdown()]);
   });
 
-  it('should deliver an update to an exact subscriber with its data framed line by line', async () => {
-    const s = await open([['match', 'https://example.com/books/1']]);
-    expect(s.status).toBe(200);
-    const res = await mercurePublish(gw.url, [
-      ['topic', 'https://example.com/books/1'],
-      ['data', 'line one\n\n  indented\nlast'],
-      ['id', 'urn:test:1'],
-      ['type', 'book.updated'],
-      ['retry', '1500'],
-    ]);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(res.body).toBe('urn:test:1');
-    const [event] = await s.waitForEvents(1);
-    expect(event).toMatchObject({
-      id: 'urn:test:1',
-      event: 'book.updated',
-      data: 'line one\n\n  indented\nlast',
+  describe('publish', () => {
+    it('should answer 200 text/plain with the publisher id, and frame data line by line exactly', async () => {
+      const topic = fresh('books');
+      const s = await open(gw.url, [['match', topic]]);
+      expect(s.status).toBe(200);
+      expect(s.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const res = await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'line one\n\n  indented\r\nlast'],
+        ['id', 'urn:test:framing'],
+        ['type', 'book.updated'],
+        ['retry', '1500'],
+      ]);
+      expect(res).toMatchObject({ status: 200, body: 'urn:test:framing' });
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      await waitForId(s, 'urn:test:framing');
+      expect(s.raw).toContain(
+        'id: urn:test:framing\nevent: book.updated\nretry: 1500\ndata: line one\ndata: \ndata:   indented\ndata: last\n\n',
+      );
+      expect(s.events.at(-1)).toMatchObject({
+        event: 'book.updated',
+        data: 'line one\n\n  indented\nlast',
+      });
     });
-    expect(s.raw).toContain(
-      'id: urn:test:1\nevent: book.updated\nretry: 1500\ndata: line one\ndata: \ndata:   indented\ndata: last\n\n',
-    );
+
+    it('should generate a urn:uuid id when none is given, and send plain `message` events', async () => {
+      const topic = fresh('gen');
+      const s = await open(gw.url, [['match', topic]]);
+      const res = await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'x'],
+      ]);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+      const event = await waitForId(s, res.body);
+      expect(event).toMatchObject({ event: 'message', data: 'x' });
+      expect(s.raw).not.toContain(`id: ${res.body}\nevent:`);
+    });
+
+    it('should deliver to an alternate topic and keep empty data as one empty data line', async () => {
+      const canonical = fresh('canon');
+      const alternate = fresh('alt');
+      const s = await open(gw.url, [['match', alternate]]);
+      const res = await mercurePublish(gw.url, [
+        ['topic', canonical],
+        ['topic', alternate],
+        ['id', 'urn:test:alt'],
+      ]);
+      expect(res.status).toBe(200);
+      expect(await waitForId(s, 'urn:test:alt')).toMatchObject({ data: '' });
+    });
+
+    it('should refuse bad updates with 400/401/403/413/415 and publish nothing', async () => {
+      const topic = fresh('refused');
+      const s = await open(gw.url, [['match', topic]]);
+      const cases: [number, [string, string][], string | null][] = [
+        [401, [['topic', topic]], null],
+        [401, [['topic', topic]], 'not-a-jwt'],
+        [
+          401,
+          [['topic', topic]],
+          v1Token(
+            [{ actions: ['publish'], topics: [{ match: '*' }] }],
+            {},
+            'another-secret-another-secret-xx',
+          ),
+        ],
+        // 1.0 tokens must be typed at+jwt
+        [
+          401,
+          [['topic', topic]],
+          v1Token([{ actions: ['publish'], topics: [{ match: '*' }] }], {}, undefined, {
+            typ: 'JWT',
+          }),
+        ],
+        [403, [['topic', topic]], v1Token([{ actions: ['subscribe'], topics: [{ match: '*' }] }])],
+        [403, [['topic', topic]], legacyToken({ publish: ['https://example.com/other/{id}'] })],
+        [400, [['data', 'no topic']], V1_ALL],
+        [400, [['topic', '/.well-known/mercure/subscriptions/x/y']], V1_ALL],
+        [400, [['topic', 'https://evil.example/.well-known/mercure']], V1_ALL],
+        [
+          400,
+          [
+            ['topic', topic],
+            ['id', '#fragment'],
+          ],
+          V1_ALL,
+        ],
+        [
+          400,
+          [
+            ['topic', topic],
+            ['id', 'a\nb'],
+          ],
+          V1_ALL,
+        ],
+        [
+          400,
+          [
+            ['topic', topic],
+            ['retry', '1s'],
+          ],
+          V1_ALL,
+        ],
+        [
+          400,
+          [
+            ['topic', topic],
+            ['type', 'a\nb'],
+          ],
+          V1_ALL,
+        ],
+        [
+          400,
+          [
+            ['topic', topic],
+            ['type', 'herald.reset'],
+          ],
+          V1_ALL,
+        ],
+        [400, [['topic', 'bad\u0001topic']], V1_ALL],
+        [
+          413,
+          [
+            ['topic', topic],
+            ['data', 'x'.repeat(70_000)],
+          ],
+          V1_ALL,
+        ],
+      ];
+      for (const [status, fields, token] of cases) {
+        const res = await mercurePublish(gw.url, fields, token);
+        expect(res.status, `${JSON.stringify(fields).slice(0, 80)} -> ${res.body}`).toBe(status);
+        expect(JSON.parse(res.body)).toMatchObject({ statusCode: status });
+        if (status === 401 || status === 403) {
+          expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        }
+      }
+      const noToken = await mercurePublish(gw.url, [['topic', topic]], null);
+      expect(noToken.headers.get('www-authenticate')).not.toContain('error=');
+      const badToken = await mercurePublish(gw.url, [['topic', topic]], 'x.y.z');
+      expect(badToken.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      const scope = await mercurePublish(
+        gw.url,
+        [['topic', topic]],
+        v1Token([{ actions: ['subscribe'], topics: [{ match: '*' }] }]),
+      );
+      expect(scope.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+      const json = await fetch(hubUrl(gw.url), {
+        method: 'POST',
+        headers: { ...bearer(V1_ALL), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ topic }),
+      });
+      expect(json.status).toBe(415);
+      await settle(s, topic);
+      expect(s.events.map((e) => e.data)).toEqual(['marker']);
+    });
+
+    it('should return the first id and deliver once for a retried Idempotency-Key', async () => {
+      const topic = fresh('idem');
+      const s = await open(gw.url, [['match', topic]]);
+      const key = { 'Idempotency-Key': randomUUID() };
+      const first = await mercurePublish(
+        gw.url,
+        [
+          ['topic', topic],
+          ['data', 'once'],
+        ],
+        V1_ALL,
+        key,
+      );
+      const again = await mercurePublish(
+        gw.url,
+        [
+          ['topic', topic],
+          ['data', 'once'],
+        ],
+        V1_ALL,
+        key,
+      );
+      expect(first.status).toBe(200);
+      expect(again).toMatchObject({ status: 200, body: first.body });
+      await settle(s, topic);
+      expect(s.events.map((e) => e.data)).toEqual(['once', 'marker']);
+    });
+
+    it('should redact REDACT_KEYS in JSON data and keep any other text exactly', async () => {
+      const topic = fresh('redact');
+      const s = await open(gw.url, [['match', topic]]);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', '{"user":"a","password":"hunter2"}'],
+        ['id', 'urn:r:1'],
+      ]);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', '{ "user" : "b" }'],
+        ['id', 'urn:r:2'],
+      ]);
+      await waitForId(s, 'urn:r:2');
+      expect(s.events.map((e) => e.data)).toEqual([
+        '{"user":"a","password":"[REDACTED]"}',
+        '{ "user" : "b" }',
+      ]);
+    });
+  });
+
+  describe('subscribe', () => {
+    it('should match exact, URL pattern and legacy template selectors, and nothing else', async () => {
+      const base = `https://example.com/sel-${randomUUID()}`;
+      const exact = await open(gw.url, [['match', `${base}/books/1`]]);
+      const explicit = await open(gw.url, [['match_exact', `${base}/books/1`]]);
+      const pattern = await open(gw.url, [['match_urlpattern', `${base}/books/:id`]]);
+      const template = await open(gw.url, [['topic', `${base}/books/{id}`]], bearer(LEGACY_ALL));
+      const any = await open(gw.url, [['topic', '*']], bearer(LEGACY_ALL));
+      for (const [topic, id] of [
+        [`${base}/books/1`, 'urn:s:1'],
+        [`${base}/books/2`, 'urn:s:2'],
+        [`${base}/authors/1`, 'urn:s:3'],
+        [`${base}/books/1/reviews`, 'urn:s:4'],
+      ]) {
+        expect(
+          (
+            await mercurePublish(gw.url, [
+              ['topic', topic],
+              ['id', id],
+            ])
+          ).status,
+        ).toBe(200);
+      }
+      const marker = 'urn:s:end';
+      await mercurePublish(gw.url, [
+        ['topic', `${base}/books/1`],
+        ['id', marker],
+      ]);
+      for (const s of [exact, explicit, pattern, template]) await waitForId(s, marker);
+      await waitForId(any, marker);
+      const ids = (s: SseStream) => s.events.map((e) => e.id);
+      expect(ids(exact)).toEqual(['urn:s:1', marker]);
+      expect(ids(explicit)).toEqual(['urn:s:1', marker]);
+      expect(ids(pattern)).toEqual(['urn:s:1', 'urn:s:2', marker]);
+      expect(ids(template)).toEqual(['urn:s:1', 'urn:s:2', marker]);
+      expect(ids(any).filter((i) => i?.startsWith('urn:s:'))).toEqual([
+        'urn:s:1',
+        'urn:s:2',
+        'urn:s:3',
+        'urn:s:4',
+        marker,
+      ]);
+    });
+
+    it('should refuse bad subscribe requests with 400', async () => {
+      const topic = fresh('bad');
+      for (const params of [
+        [],
+        [['match_regex', topic]],
+        [['matchFoo', topic]],
+        [
+          ['match', topic],
+          ['topic', topic],
+        ],
+        [['match', '']],
+        [['match', 'a\u0007b']],
+      ] as [string, string][][]) {
+        const res = await fetch(hubUrl(gw.url, params), {
+          headers: { Accept: 'text/event-stream', ...bearer(V1_ALL) },
+        });
+        expect(res.status, JSON.stringify(params)).toBe(400);
+        expect(await res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      }
+    });
+
+    it('should deliver private updates only to subscribers whose grants cover the topic or an alternate', async () => {
+      const topic = fresh('private');
+      const alternate = fresh('private-alt');
+      const granted = await open(
+        gw.url,
+        [['match', topic]],
+        bearer(v1Token([{ actions: ['subscribe'], topics: [{ match: topic }] }])),
+      );
+      const byAlternate = await open(
+        gw.url,
+        [['match', topic]],
+        bearer(legacyToken({ subscribe: [alternate] })),
+      );
+      const other = await open(
+        gw.url,
+        [['match', topic]],
+        bearer(v1Token([{ actions: ['subscribe'], topics: [{ match: fresh('x') }] }])),
+      );
+      const none = await open(gw.url, [['match', topic]], bearer(v1Token([])));
+      const anonymous = await open(anon.url, [['match', topic]], {});
+      expect(anonymous.status).toBe(200);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['topic', alternate],
+        ['data', 'secret'],
+        ['private', 'on'],
+        ['id', 'urn:p:1'],
+      ]);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'public'],
+        ['id', 'urn:p:2'],
+      ]);
+      await mercurePublish(anon.url, [
+        ['topic', topic],
+        ['data', 'secret'],
+        ['private', ''],
+        ['id', 'urn:p:1'],
+      ]);
+      await mercurePublish(anon.url, [
+        ['topic', topic],
+        ['data', 'public'],
+        ['id', 'urn:p:2'],
+      ]);
+      for (const s of [granted, byAlternate, other, none, anonymous]) await waitForId(s, 'urn:p:2');
+      expect(granted.events.map((e) => e.data)).toEqual(['secret', 'public']);
+      expect(byAlternate.events.map((e) => e.data)).toEqual(['secret', 'public']);
+      expect(other.events.map((e) => e.data)).toEqual(['public']);
+      expect(none.events.map((e) => e.data)).toEqual(['public']);
+      expect(anonymous.events.map((e) => e.data)).toEqual(['public']);
+    });
+
+    it('should refuse a subscriber without a token unless MERCURE_ANONYMOUS, with a Bearer challenge', async () => {
+      const res = await fetch(hubUrl(gw.url, [['match', fresh('anon')]]), {
+        headers: { Accept: 'text/event-stream' },
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const expired = v1Token([{ actions: ['subscribe'], topics: [{ match: '*' }] }], {
+        exp: Math.floor(Date.now() / 1000) - 120,
+      });
+      const late = await fetch(hubUrl(gw.url, [['match', fresh('anon')]]), {
+        headers: { Accept: 'text/event-stream', ...bearer(expired) },
+      });
+      expect(late.status).toBe(401);
+      expect(late.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    });
+
+    it('should take tokens from the dialect cookies and the legacy query, never a 1.0 query token', async () => {
+      const topic = fresh('cookies');
+      const secret = v1Token([{ actions: ['subscribe'], topics: [{ match: topic }] }]);
+      const v1Cookie = await open(gw.url, [['match', topic]], {
+        Cookie: `__Secure-mercure_access_token=${secret}`,
+      });
+      const legacyCookie = await open(gw.url, [['topic', topic]], {
+        Cookie: `mercureAuthorization=${legacyToken({ subscribe: [topic] })}`,
+      });
+      const legacyQuery = await open(
+        gw.url,
+        [
+          ['topic', topic],
+          ['authorization', legacyToken({ subscribe: [topic] })],
+        ],
+        {},
+      );
+      for (const s of [v1Cookie, legacyCookie, legacyQuery]) expect(s.status).toBe(200);
+      const v1Query = await fetch(
+        hubUrl(gw.url, [
+          ['match', topic],
+          ['authorization', secret],
+        ]),
+        { headers: { Accept: 'text/event-stream' } },
+      );
+      expect(v1Query.status).toBe(401);
+      const v1QueryCookieLegacy = await fetch(hubUrl(gw.url, [['match', topic]]), {
+        headers: { Accept: 'text/event-stream', Cookie: `mercureAuthorization=${secret}` },
+      });
+      expect(v1QueryCookieLegacy.status).toBe(401);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'p'],
+        ['private', 'on'],
+        ['id', 'urn:c:1'],
+      ]);
+      for (const s of [v1Cookie, legacyCookie, legacyQuery])
+        expect((await waitForId(s, 'urn:c:1')).data).toBe('p');
+    });
+  });
+
+  describe('resume', () => {
+    it('should resume after a publisher id by Last-Event-ID, lastEventID and last_event_id', async () => {
+      const topic = fresh('resume');
+      for (const id of ['urn:r:a', 'urn:r:b', 'urn:r:c']) {
+        await mercurePublish(gw.url, [
+          ['topic', topic],
+          ['data', id],
+          ['id', id],
+        ]);
+      }
+      await mercurePublish(gw.url, [
+        ['topic', fresh('noise')],
+        ['data', 'noise'],
+      ]);
+      const byHeader = await open(gw.url, [['match', topic]], {
+        ...bearer(V1_ALL),
+        'Last-Event-ID': 'urn:r:a',
+      });
+      const byQuery = await open(gw.url, [
+        ['match', topic],
+        ['lastEventID', 'urn:r:a'],
+      ]);
+      const byLegacyQuery = await open(
+        gw.url,
+        [
+          ['topic', topic],
+          ['last_event_id', 'urn:r:b'],
+        ],
+        bearer(LEGACY_ALL),
+      );
+      const headerWins = await open(
+        gw.url,
+        [
+          ['match', topic],
+          ['lastEventID', 'urn:r:a'],
+        ],
+        { ...bearer(V1_ALL), 'Last-Event-ID': 'urn:r:b' },
+      );
+      for (const s of [byHeader, byQuery]) {
+        await waitForId(s, 'urn:r:c');
+        expect(s.events.map((e) => e.id)).toEqual(['urn:r:b', 'urn:r:c']);
+        expect(s.headers.get('mercure-last-event-id')).toBe('urn:r:a');
+        expect(s.headers.get('last-event-id')).toBe('urn:r:a');
+      }
+      for (const s of [byLegacyQuery, headerWins]) {
+        await waitForId(s, 'urn:r:c');
+        expect(s.events.map((e) => e.id)).toEqual(['urn:r:c']);
+      }
+      // Then live, with no gap and no duplicate at the seam.
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'd'],
+        ['id', 'urn:r:d'],
+      ]);
+      await waitForId(byHeader, 'urn:r:d');
+      expect(byHeader.events.map((e) => e.id)).toEqual(['urn:r:b', 'urn:r:c', 'urn:r:d']);
+    });
+
+    it('should replay every retained update for earliest, and go live for an unknown id', async () => {
+      const topic = fresh('earliest');
+      for (const id of ['urn:e:1', 'urn:e:2']) {
+        await mercurePublish(gw.url, [
+          ['topic', topic],
+          ['id', id],
+        ]);
+      }
+      const earliest = await open(gw.url, [
+        ['match', topic],
+        ['lastEventID', 'earliest'],
+      ]);
+      await waitForId(earliest, 'urn:e:2');
+      expect(earliest.events.map((e) => e.id)).toEqual(['urn:e:1', 'urn:e:2']);
+      expect(earliest.headers.get('mercure-last-event-id')).toBe('earliest');
+      const unknown = await open(gw.url, [['match', topic]], {
+        ...bearer(V1_ALL),
+        'Last-Event-ID': 'urn:never:published',
+      });
+      expect(unknown.status).toBe(200);
+      expect(unknown.headers.get('mercure-last-event-id')).toBe('earliest');
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['id', 'urn:e:3'],
+      ]);
+      await waitForId(unknown, 'urn:e:3');
+      expect(unknown.events.filter((e) => e.event === 'message').map((e) => e.id)).toEqual([
+        'urn:e:3',
+      ]);
+    });
+
+    it('should never replay a private update to a subscriber that may not read it', async () => {
+      const topic = fresh('replay-private');
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['id', 'urn:rp:0'],
+      ]);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'secret'],
+        ['private', 'on'],
+        ['id', 'urn:rp:1'],
+      ]);
+      await mercurePublish(gw.url, [
+        ['topic', topic],
+        ['data', 'public'],
+        ['id', 'urn:rp:2'],
+      ]);
+      const s = await open(
+        gw.url,
+        [
+          ['match', topic],
+          ['lastEventID', 'urn:rp:0'],
+        ],
+        bearer(v1Token([])),
+      );
+      await waitForId(s, 'urn:rp:2');
+      expect(s.events.map((e) => e.data)).toEqual(['public']);
+    });
   });
 });
+
+async function waitForId(s: SseStream, id: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = s.events.find((e) => e.id === id);
+    if (found) return found;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no event ${id} (status ${s.status}; got ${s.events.map((e) => e.id).join(', ')})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { hs256, TEST_JWT_SECRET } from './tokens';
 
 /** A Mercure 1.0 access token (`typ: at+jwt`, `authorization_details`) for the test secret. */
@@ -46,21 +47,57 @@ export function hubUrl(base: string, params: readonly [string, string][] = []): 
   return url.href;
 }
 
-/** POSTs one Mercure update (form fields, repeatable) and returns status and body text. */
+/** POSTs one Mercure update (form fields, repeatable; `token` null: none) and returns the answer. */
 export async function mercurePublish(
   base: string,
   fields: readonly [string, string][],
-  token: string | undefined = V1_ALL,
+  token: string | null = V1_ALL,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(hubUrl(base), {
     method: 'POST',
     headers: {
       'Content-Type': 'application/x-www-form-urlencoded',
-      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
       ...headers,
     },
-    body: new URLSearchParams(fields.map(([k, v]) => [k, v])).toString(),
+    body: new URLSearchParams(fields.map(([k, v]): [string, string] => [k, v])).toString(),
   });
   return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+/**
+ * {@link mercurePublish} on a new TCP connection every time (no keep-alive pool), so that a
+ * round-robin proxy in front of several instances routes each publish afresh.
+ */
+export function mercurePublishFresh(
+  base: string,
+  fields: readonly [string, string][],
+  token: string = V1_ALL,
+): Promise<{ status: number; body: string }> {
+  const body = new URLSearchParams(fields.map(([k, v]): [string, string] => [k, v])).toString();
+  return new Promise((ok, fail) => {
+    const req = request(
+      hubUrl(base),
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'Content-Length': Buffer.byteLength(body),
+          Authorization: `Bearer ${token}`,
+          Connection: 'close',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', fail);
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
 }
