@@ -193,7 +193,7 @@ export function v1Jwt(
 ): string {
   const now = Math.floor(Date.now() / 1000);
   const topics = (list: readonly string[]) =>
-    list.map((match) => (grants.urlpattern ? { match, match_type: 'urlpattern' } : { match }));
+    list.map((match) => (grants.urlpattern ? { match, matchType: 'URLPattern' } : { match }));
   const details: Record<string, unknown>[] = [];
   if (grants.subscribe?.length) {
     details.push({ type: 'mercure', actions: ['subscribe'], topics: topics(grants.subscribe) });

@@ -54,6 +54,10 @@ export class Nfa {
   private readonly start: number;
   private marks: Int32Array;
   private gen = 0;
+  // Work lists reused by every `test` (each holds every state at most once).
+  private current: Int32Array;
+  private next: Int32Array;
+  private readonly stack: Int32Array;
 
   constructor(
     root: NfaNode,
@@ -61,7 +65,11 @@ export class Nfa {
   ) {
     const match = this.push(MATCH, -1, -1);
     this.start = this.compile(root, match);
-    this.marks = new Int32Array(this.type.length);
+    const n = this.type.length;
+    this.marks = new Int32Array(n);
+    this.current = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.stack = new Int32Array(2 * n + 2);
   }
 
   /** Number of states. */
@@ -69,51 +77,59 @@ export class Nfa {
     return this.type.length;
   }
 
-  test(input: string): boolean {
-    let current: number[] = [];
-    let next: number[] = [];
+  /** True when `input[from..to)` (default: all of it) is accepted. */
+  test(input: string, from = 0, to = input.length): boolean {
+    let current = this.current;
+    let next = this.next;
     this.bump();
-    this.add(current, this.start);
-    for (let i = 0; i < input.length; i++) {
-      if (current.length === 0) return false;
+    let count = this.add(current, 0, this.start);
+    for (let i = from; i < to; i++) {
+      if (count === 0) return false;
       const c = input.charCodeAt(i);
       this.bump();
-      next.length = 0;
-      for (const s of current) {
+      let n = 0;
+      for (let k = 0; k < count; k++) {
+        const s = current[k];
         if (this.type[s] !== CHAR) continue;
         const set = this.sets[s];
         const ok = set ? (c < 128 ? set.ascii[c] === 1 : set.nonAscii) : this.lits[s] === c;
-        if (ok) this.add(next, this.a[s]);
+        if (ok) n = this.add(next, n, this.a[s]);
       }
       const t = current;
       current = next;
       next = t;
+      count = n;
     }
-    for (const s of current) if (this.type[s] === MATCH) return true;
+    for (let k = 0; k < count; k++) if (this.type[current[k]] === MATCH) return true;
     return false;
   }
 
   private bump(): void {
     this.gen++;
     if (this.gen === 0x7fffffff) {
-      this.marks = new Int32Array(this.type.length);
+      this.marks.fill(0);
       this.gen = 1;
     }
   }
 
-  private add(list: number[], s: number): void {
-    // Iterative epsilon closure (an explicit stack: long optional chains must not blow the stack).
-    const stack = [s];
-    while (stack.length > 0) {
-      const st = stack.pop() as number;
+  /** Adds `s` and its epsilon closure to `list` (holding `n` states); returns the new count. */
+  private add(list: Int32Array, n: number, s: number): number {
+    // An explicit stack: long optional chains must not blow the call stack.
+    const stack = this.stack;
+    let top = 0;
+    stack[top++] = s;
+    while (top > 0) {
+      const st = stack[--top];
       if (this.marks[st] === this.gen) continue;
       this.marks[st] = this.gen;
       if (this.type[st] === SPLIT) {
-        stack.push(this.b[st], this.a[st]);
+        stack[top++] = this.b[st];
+        stack[top++] = this.a[st];
       } else {
-        list.push(st);
+        list[n++] = st;
       }
     }
+    return n;
   }
 
   private push(type: number, a: number, b: number, set?: CharSet, lit = -1): number {

@@ -173,10 +173,17 @@ export function compileTemplate(template: string): ((topic: string) => boolean) 
     i = end + 1;
   }
   if (expressions === 0) return undefined;
-  if (literal !== '') nodes.push(lit(literal));
+  // The leading and trailing literals are plain string comparisons; the NFA runs on the middle.
+  const prefix = nodes[0]?.k === 'lit' ? (nodes.shift() as { s: string }).s : '';
+  const suffix = literal;
   try {
     const nfa = new Nfa(seq(...nodes), TEMPLATE_LIMITS.maxStates);
-    return (topic) => nfa.test(topic);
+    const fixed = prefix.length + suffix.length;
+    return (topic) =>
+      topic.length >= fixed &&
+      topic.startsWith(prefix) &&
+      topic.endsWith(suffix) &&
+      nfa.test(topic, prefix.length, topic.length - suffix.length);
   } catch (err) {
     if (err instanceof NfaTooLargeError)
       throw new TemplateSyntaxError(`template too complex (${err.message})`);

@@ -248,7 +248,11 @@ function checkComponent(component: string, pattern: string): number {
 }
 
 /** Compiles a URL pattern (relative ones against `baseURL`) into a topic predicate. */
-export function compileUrlPattern(raw: string, baseURL: string): (topic: string) => boolean {
+export function compileUrlPattern(
+  raw: string,
+  baseURL: string,
+  options: { fastPath?: boolean } = {},
+): (topic: string) => boolean {
   let pattern: UrlPatternLike;
   try {
     pattern = new URLPatternImpl(raw, baseURL);
@@ -267,11 +271,84 @@ export function compileUrlPattern(raw: string, baseURL: string): (topic: string)
       `URL pattern has more than ${URLPATTERN_LIMITS.maxParts} variable parts`,
     );
   }
+  const fast = options.fastPath === false ? undefined : fastMatcher(pattern, baseURL);
+  if (fast) return fast;
   return (topic) => {
     try {
       return pattern.test(topic, baseURL);
     } catch {
       return false;
     }
+  };
+}
+
+type Components = Record<(typeof COMPONENTS)[number], string>;
+
+// The topic parsed last: SelectorIndex tests every pattern against the same topic in a row, so
+// one URL parse serves them all.
+let lastTopic: string | undefined;
+let lastBase: string | undefined;
+let lastParsed: Components | undefined;
+
+/** The URL components of `topic` resolved against `base`, as URLPattern compares them. */
+function componentsOf(topic: string, base: string): Components | undefined {
+  if (topic === lastTopic && base === lastBase) return lastParsed;
+  let parsed: Components | undefined;
+  try {
+    const u = new URL(topic, base);
+    parsed = {
+      protocol: u.protocol.slice(0, -1),
+      username: u.username,
+      password: u.password,
+      hostname: u.hostname,
+      port: u.port,
+      pathname: u.pathname,
+      search: u.search.slice(1),
+      hash: u.hash.slice(1),
+    };
+  } catch {
+    parsed = undefined;
+  }
+  lastTopic = topic;
+  lastBase = base;
+  lastParsed = parsed;
+  return parsed;
+}
+
+/**
+ * A matcher for the common shape (fixed or `*` components, a pathname of fixed text and whole
+ * `:name` groups) that skips the polyfill's per-call parsing: one shared URL parse per topic,
+ * string compares and one small linear regexp. Undefined when the pattern has another shape.
+ */
+function fastMatcher(
+  pattern: UrlPatternLike,
+  base: string,
+): ((topic: string) => boolean) | undefined {
+  const checks: ((c: Components) => boolean)[] = [];
+  for (const name of COMPONENTS) {
+    const value = pattern[name];
+    if (value === '*') continue;
+    const tokens = tokenize(value);
+    if (tokens.every((t) => t.t === 'char')) {
+      const fixed = tokens.map((t) => (t as { v: string }).v).join('');
+      checks.push((c) => c[name] === fixed);
+      continue;
+    }
+    if (name !== 'pathname') return undefined;
+    let source = '^';
+    for (let k = 0; k < tokens.length; k++) {
+      const tok = tokens[k];
+      if (tok.t === 'char') source += tok.v.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      else if (tok.t === 'name' && tokens[k + 1]?.t !== 'modifier') source += '[^/]+?';
+      else return undefined;
+    }
+    const re = new RegExp(`${source}$`, 'u');
+    checks.push((c) => re.test(c.pathname));
+  }
+  return (topic) => {
+    const c = componentsOf(topic, base);
+    if (c === undefined) return false;
+    for (const check of checks) if (!check(c)) return false;
+    return true;
   };
 }

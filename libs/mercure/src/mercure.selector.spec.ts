@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compileUrlPattern } from './mercure.selector-urlpattern';
 import {
   compileSelector,
   legacySelector,
@@ -329,6 +330,71 @@ describe('URL pattern selectors (WHATWG URLPattern)', () => {
       ['https://example.com/?q=:a&r=:b', `https://example.com/?q=${'&'.repeat(2000)}`],
     ];
     for (const [raw, topic] of cases) expect(pat(raw).matches(topic)).toBe(false);
+  });
+});
+
+describe('URL pattern fast path', () => {
+  // Simple patterns skip the polyfill's per-call parsing; they must decide exactly as it does.
+  const base = 'https://hub.example.com/.well-known/mercure';
+  const patterns = [
+    'https://example.com/books/:id',
+    'https://example.com/books/:id.json',
+    'https://example.com/books/:id/reviews/:review',
+    'https://EXAMPLE.com/caf\u00e9/:x',
+    'https://example.com:8443/a/:b',
+    'http://example.com/a/:b',
+    'https://example.com/a/:b?format=json',
+    'https://example.com/a/:b#top',
+    'https://user:pw@example.com/a/:b',
+    '/.well-known/mercure/subscriptions/:topic/:sub',
+    '/books/:id',
+    'urn\\:uuid\\:*',
+    'https://example.com/a/:b(\\d+)',
+    'https://example.com/a/:b?',
+    'https://example.com/a/*',
+    'https://*.example.com/a/:b',
+    'https://example.com/a/:b+',
+  ];
+  const topics = [
+    'https://example.com/books/1',
+    'https://example.com/books/1.json',
+    'https://example.com/books/.json',
+    'https://example.com/books/1/reviews/2',
+    'https://example.com/books/1/reviews/',
+    'https://example.com/books/1?x=1',
+    'https://example.com/books/1#h',
+    'https://EXAMPLE.COM/books/1',
+    'https://example.com/caf\u00e9/1',
+    'https://example.com/caf%C3%A9/1',
+    'https://example.com:8443/a/1',
+    'https://example.com:443/a/1',
+    'http://example.com/a/1',
+    'http://example.com:80/a/1',
+    'https://example.com/a/1?format=json',
+    'https://example.com/a/1?format=xml',
+    'https://example.com/a/1#top',
+    'https://user:pw@example.com/a/1',
+    'https://hub.example.com/.well-known/mercure/subscriptions/a/b',
+    '/.well-known/mercure/subscriptions/a/b',
+    '/books/1',
+    'books/1',
+    '../books/1',
+    'urn:uuid:1234',
+    'https://a.example.com/a/1',
+    'https://example.com/a/1/2',
+    'https://example.com/a/12',
+    'chat-room',
+    '',
+    'http://[::1',
+    'https://example.com/a/%2F',
+    'https://example.com/a/b%20c',
+    'https://example.com/a/b c',
+    'https://example.com/a/\u{1f600}',
+  ];
+  it.each(patterns)('%s decides as the URLPattern polyfill does', (raw) => {
+    const fast = compileUrlPattern(raw, base);
+    const slow = compileUrlPattern(raw, base, { fastPath: false });
+    for (const topic of topics) expect([topic, fast(topic)]).toEqual([topic, slow(topic)]);
   });
 });
 
