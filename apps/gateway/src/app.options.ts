@@ -196,7 +196,8 @@ export function mercureOptions(config: HeraldConfig): MercureModuleOptions {
     audience: config.MERCURE_AUDIENCE,
     anonymous: config.MERCURE_ANONYMOUS,
     subscriptions: config.MERCURE_SUBSCRIPTIONS,
-    historySize: config.MERCURE_HISTORY_SIZE ?? config.HISTORY_SIZE,
+    // The broker keeps HISTORY_SIZE events per topic, the hub's topic included: at most that.
+    historySize: Math.min(config.MERCURE_HISTORY_SIZE ?? config.HISTORY_SIZE, config.HISTORY_SIZE),
     historyTtlMs: config.HISTORY_TTL_S * 1000,
     maxEventBytes: config.MAX_EVENT_BYTES,
     maxSelectors: config.MAX_TOPICS_PER_CONNECTION,

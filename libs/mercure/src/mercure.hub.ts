@@ -29,6 +29,9 @@ export const MERCURE_FILTER: TopicFilter = {
 /** Prefix of the ids a stream carries before its first update (they name a broker cursor). */
 export const CURSOR_ID_PREFIX = 'urn:herald:cursor:';
 
+/** How many of its newest deliveries a catching-up stream remembers to meet the feed ahead. */
+const MAX_AHEAD = 4096;
+
 /** Most shared-feed events a catching-up stream may hold before it is cut (it resumes later). */
 const MAX_CATCH_UP_BUFFER = 10_000;
 
@@ -222,6 +225,11 @@ class HubStream {
       return;
     }
     this.delivered.add(message.id);
+    // Only the newest deliveries can be ahead of the feed: keep a bounded window of them.
+    if (this.delivered.size > MAX_AHEAD) {
+      const oldest = this.delivered.values().next();
+      if (oldest.done !== true) this.delivered.delete(oldest.value);
+    }
     this.offer(message);
   }
 
