@@ -11,6 +11,7 @@ import {
 } from '../support/mercure';
 import { SseStream, publish } from '../support/sse-client';
 import { PUBLISHER_TOKEN, bearer, claims, hs256 } from '../support/tokens';
+import { waitFor } from '../support/wait';
 
 /** A topic no other test publishes to. */
 const fresh = (label: string) => `https://example.com/${label}/${randomUUID()}`;
@@ -711,5 +712,74 @@ describe('MERCURE_PROTOCOL', () => {
       LEGACY_ALL,
     );
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('Mercure subscriptions (MERCURE_SUBSCRIPTIONS=true, one instance)', () => {
+  let gw: Gateway;
+  const watcherToken = v1Token([
+    { actions: ['subscribe'], topics: [{ match: '*' }], payload: { role: 'watcher' } },
+  ]);
+  beforeAll(async () => {
+    gw = await startTestGateway({ MERCURE: 'on', MERCURE_SUBSCRIPTIONS: 'true' });
+  });
+  afterAll(async () => {
+    await gw?.shutdown();
+  });
+
+  it('should announce a subscription and its end when the client drops, and serve it by the API', async () => {
+    const topic = fresh('subs');
+    const watcher = new SseStream(
+      hubUrl(gw.url, [['topic', '/.well-known/mercure/subscriptions/{topic}/{subscriber}']]),
+    );
+    await watcher.connect({ headers: bearer(watcherToken) });
+    const docs = () =>
+      watcher.events
+        .map((e) => JSON.parse(e.data) as Record<string, unknown>)
+        .filter((d) => d.topic === topic);
+    const client = new SseStream(hubUrl(gw.url, [['match_urlpattern', topic]]));
+    await client.connect({ headers: bearer(watcherToken) });
+    const [active] = await waitFor(() => (docs().length > 0 ? docs() : undefined), 'active');
+    expect(active).toMatchObject({
+      '@context': 'https://mercure.rocks/',
+      type: 'Subscription',
+      topic,
+      match: topic,
+      matchType: 'URLPattern',
+      active: true,
+      payload: { role: 'watcher' },
+    });
+    expect(active.id).toBe(
+      `/.well-known/mercure/subscriptions/${encodeURIComponent(topic)}/${encodeURIComponent(String(active.subscriber))}`,
+    );
+    const api = (path: string, token = watcherToken) =>
+      fetch(`${gw.url}/.well-known/mercure/subscriptions${path}`, { headers: bearer(token) });
+    const byTopic = await api(`/${encodeURIComponent(topic)}`);
+    expect(byTopic.status).toBe(200);
+    expect(await byTopic.json()).toMatchObject({
+      type: 'Subscriptions',
+      subscriptions: [{ topic, subscriber: active.subscriber }],
+    });
+    const one = await api(
+      `/${encodeURIComponent(topic)}/${encodeURIComponent(String(active.subscriber))}`,
+    );
+    expect(await one.json()).toMatchObject({
+      id: active.id,
+      active: true,
+      lastEventID: expect.any(String),
+    });
+    expect((await fetch(`${gw.url}/.well-known/mercure/subscriptions`)).status).toBe(401);
+    const narrow = v1Token([
+      { actions: ['subscribe'], topics: [{ match: 'https://example.com/x' }] },
+    ]);
+    expect((await api('', narrow)).status).toBe(403);
+    await client.close();
+    const ended = await waitFor(() => docs().find((d) => d.active === false), 'inactive');
+    expect(ended).toMatchObject({ id: active.id, active: false });
+    const gone = await api(
+      `/${encodeURIComponent(topic)}/${encodeURIComponent(String(active.subscriber))}`,
+    );
+    expect(gone.status).toBe(404);
+    await watcher.close();
   });
 });
