@@ -9,8 +9,8 @@ import {
   mercurePublish,
   v1Token,
 } from '../support/mercure';
-import { SseStream } from '../support/sse-client';
-import { bearer } from '../support/tokens';
+import { SseStream, publish } from '../support/sse-client';
+import { PUBLISHER_TOKEN, bearer, claims, hs256 } from '../support/tokens';
 
 /** A topic no other test publishes to. */
 const fresh = (label: string) => `https://example.com/${label}/${randomUUID()}`;
@@ -437,6 +437,38 @@ describe('Mercure hub (raw HTTP)', () => {
     });
   });
 
+  it('should keep Mercure updates away from Herald streams, even a `**` subscriber', async () => {
+    const herald = new SseStream(`${gw.url}/events?topic=**`);
+    streams.push(herald);
+    await herald.connect({ headers: bearer(PUBLISHER_TOKEN) });
+    expect(herald.status).toBe(200);
+    const internal = await fetch(`${gw.url}/events?topic=${encodeURIComponent('$mercure')}`, {
+      headers: { Accept: 'text/event-stream', ...bearer(PUBLISHER_TOKEN) },
+    });
+    expect(internal.status).toBe(400);
+    const topic = fresh('isolated');
+    const s = await open(gw.url, [['match', topic]]);
+    await mercurePublish(gw.url, [
+      ['topic', topic],
+      ['data', 'secret'],
+      ['private', 'on'],
+    ]);
+    await publish(gw.url, { topic: 'herald/marker', data: 1 });
+    await herald.waitForEvents(1);
+    await settle(s, topic);
+    expect(herald.dataEvents.map((e) => e.data)).toEqual(['1']);
+  });
+
+  it('should serve its protected resource metadata (discovery)', async () => {
+    const res = await fetch(`${gw.url}/.well-known/oauth-protected-resource/.well-known/mercure`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      resource: `${gw.url}/.well-known/mercure`,
+      bearer_methods_supported: ['header'],
+      mercure_cookie: true,
+    });
+  });
+
   describe('resume', () => {
     it('should resume after a publisher id by Last-Event-ID, lastEventID and last_event_id', async () => {
       const topic = fresh('resume');
@@ -570,3 +602,114 @@ async function waitForId(s: SseStream, id: string, timeoutMs = 10_000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The stream pipeline's guarantees hold for Mercure streams: admin list and close, drain. */
+describe('Mercure streams are Herald streams', () => {
+  let gw: Gateway;
+  let stopped = false;
+  const admin = bearer(hs256(claims({ admin: true })));
+  beforeAll(async () => {
+    gw = await startTestGateway({ MERCURE: 'on' });
+  });
+  afterAll(async () => {
+    if (!stopped) await gw?.shutdown();
+  });
+
+  it('should count Mercure publishes and deliveries in the metrics', async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(name));
+      return line === undefined ? 0 : Number(line.split(' ').at(-1));
+    };
+    const topic = fresh('metrics');
+    const s = new SseStream(hubUrl(gw.url, [['match', topic]]));
+    await s.connect({ headers: bearer(V1_ALL) });
+    const [published, delivered] = [
+      await metric('herald_events_published_total'),
+      await metric('herald_events_delivered_total'),
+    ];
+    await mercurePublish(gw.url, [
+      ['topic', topic],
+      ['id', 'urn:metrics:1'],
+    ]);
+    await waitForId(s, 'urn:metrics:1');
+    await s.close();
+    expect(await metric('herald_events_published_total')).toBe(published + 1);
+    expect(await metric('herald_events_delivered_total')).toBeGreaterThan(delivered);
+  });
+
+  it('should be listed and closed by the admin API, and drained with a resumable id', async () => {
+    const topic = fresh('admin');
+    const s = new SseStream(hubUrl(gw.url, [['match', topic]]));
+    await s.connect({ headers: bearer(V1_ALL) });
+    const list = (await (
+      await fetch(`${gw.url}/admin/connections`, { headers: admin })
+    ).json()) as { connections: { id: string; sub: string; topics: string[] }[] };
+    const mine = list.connections.find((c) => c.topics.includes(topic));
+    expect(mine).toMatchObject({ sub: 'mercure-tester', topics: [topic] });
+    const closed = await fetch(`${gw.url}/admin/connections/${mine?.id}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    expect(closed.status).toBeLessThan(300);
+    await s.waitForEnd();
+    const drained = new SseStream(hubUrl(gw.url, [['match', topic]]));
+    await drained.connect({ headers: bearer(V1_ALL) });
+    await mercurePublish(gw.url, [
+      ['topic', topic],
+      ['id', 'urn:drain:1'],
+    ]);
+    await waitForId(drained, 'urn:drain:1');
+    stopped = true;
+    await gw.shutdown();
+    await drained.waitForEnd();
+    const drain = drained.events.find((e) => e.event === 'herald.drain');
+    expect(drain?.id).toBe('urn:drain:1');
+  });
+});
+
+describe('MERCURE_PROTOCOL', () => {
+  let v1: Gateway;
+  let legacy: Gateway;
+  beforeAll(async () => {
+    [v1, legacy] = await Promise.all([
+      startTestGateway({ MERCURE: 'on', MERCURE_PROTOCOL: 'v1' }),
+      startTestGateway({ MERCURE: 'on', MERCURE_PROTOCOL: 'legacy' }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([v1?.shutdown(), legacy?.shutdown()]);
+  });
+  const status = async (url: string, headers: Record<string, string>) =>
+    (await fetch(url, { headers: { Accept: 'text/event-stream', ...headers } })).status;
+
+  it('should speak only 1.0 with v1: no topic=, no 0.x token, one topic per update', async () => {
+    expect(await status(hubUrl(v1.url, [['topic', 'a']]), bearer(LEGACY_ALL))).toBe(400);
+    expect(await status(hubUrl(v1.url, [['match', 'a']]), bearer(LEGACY_ALL))).toBe(401);
+    expect((await mercurePublish(v1.url, [['topic', 'a']], LEGACY_ALL)).status).toBe(401);
+    expect(
+      (
+        await mercurePublish(v1.url, [
+          ['topic', 'a'],
+          ['topic', 'b'],
+        ])
+      ).status,
+    ).toBe(400);
+    expect((await mercurePublish(v1.url, [['topic', 'a']])).status).toBe(200);
+  });
+
+  it('should speak only 0.x with legacy: no match, no 1.0 token', async () => {
+    expect(await status(hubUrl(legacy.url, [['match', 'a']]), bearer(V1_ALL))).toBe(400);
+    expect(await status(hubUrl(legacy.url, [['topic', 'a']]), bearer(V1_ALL))).toBe(401);
+    expect((await mercurePublish(legacy.url, [['topic', 'a']], V1_ALL)).status).toBe(401);
+    const ok = await mercurePublish(
+      legacy.url,
+      [
+        ['topic', 'a'],
+        ['topic', 'b'],
+      ],
+      LEGACY_ALL,
+    );
+    expect(ok.status).toBe(200);
+  });
+});

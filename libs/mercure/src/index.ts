@@ -26,3 +26,4 @@ export {
 } from './mercure.selector';
 export type { MercureSelector, MercureSelectorKind } from './mercure.selector';
 export { V1_COOKIE, LEGACY_COOKIE, LEGACY_QUERY_TOKEN } from './mercure.request';
+export type { MercureResourceMetadata } from './mercure.metadata.controller';

@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MercureController } from './mercure.controller';
+import { MercureMetadataController } from './mercure.metadata.controller';
 import { MercureHub } from './mercure.hub';
 import { MemoryMercureIdStore, MercureIdStore, RedisMercureIdStore } from './mercure.id-store';
 import { MERCURE_MODULE_OPTIONS, MercureConfigurableModule } from './mercure.module-definition';
@@ -49,7 +50,7 @@ export function createMercureSubscriptionStore(
  * `ClientAddress` (publisher IPs) and `ClusterBus` (cluster-wide subscriptions).
  */
 @Module({
-  controllers: [MercureController],
+  controllers: [MercureController, MercureMetadataController],
   providers: [
     {
       provide: MercureIdStore,

@@ -32,7 +32,10 @@ export interface MercureSubscriptionSelector {
 export interface MercureSubscribeRequest {
   readonly dialect: MercureDialect;
   readonly selectors: readonly MercureSubscriptionSelector[];
-  /** `Last-Event-ID` header (wins), else `lastEventID` / `last_event_id` query; trimmed. */
+  /**
+   * `Last-Event-ID` header (wins), else `lastEventID` / `last_event_id` query (0.x also
+   * `Last-Event-ID`); trimmed.
+   */
   readonly lastEventId: string | undefined;
 }
 
@@ -115,7 +118,13 @@ export function parseSubscribe(
   }
   const header = req.headers['last-event-id'];
   const fromHeader = (Array.isArray(header) ? header[0] : header)?.trim();
-  const fromQuery = (params.get('lastEventID') ?? params.get('last_event_id') ?? '').trim();
+  const fromQuery = (
+    params.get('lastEventID') ??
+    params.get('last_event_id') ??
+    // Mercure 0.x hubs before `lastEventID` took the header's name as a query parameter.
+    (legacy ? params.get('Last-Event-ID') : null) ??
+    ''
+  ).trim();
   const lastEventId = fromHeader ? fromHeader : fromQuery || undefined;
   return { dialect: legacy ? 'legacy' : 'v1', selectors: [...unique.values()], lastEventId };
 }

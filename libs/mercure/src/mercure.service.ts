@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Broker, type IdempotencyKey } from '@herald/broker';
 import { ipKey } from '@herald/limits';
-import { serializeRedacted } from '@herald/publish';
+import { PublishObserver, serializeRedacted } from '@herald/publish';
 import {
   ClientAddress,
   HeraldStream,
@@ -53,6 +53,7 @@ export class MercureService {
     private readonly subscriptions: MercureSubscriptions,
     @Optional() private readonly rate?: MercurePublishRate,
     @Optional() private readonly address?: ClientAddress,
+    @Optional() private readonly observer?: PublishObserver,
   ) {
     this.redactKeys = new Set(options.redactKeys.map((k) => k.toLowerCase()));
   }
@@ -188,11 +189,20 @@ export class MercureService {
     }
     await this.rate?.charge(req, res, grants.sub, 1);
     const key = this.idempotencyKey(req, grants);
-    const { id } = await this.hub.publish(update.update, {
-      idempotencyKey: key,
-      fingerprint: key === undefined ? undefined : fingerprint(update.fingerprint),
-    });
-    return id;
+    // Counted and traced like `POST /events` (herald_events_published_total, the publish span).
+    const observation = this.observer?.begin({ scope: key?.scope, idempotencyKey: key?.key });
+    try {
+      const published = await this.hub.publish(update.update, {
+        idempotencyKey: key,
+        fingerprint: key === undefined ? undefined : fingerprint(update.fingerprint),
+        traceparent: observation?.traceparent,
+      });
+      observation?.succeeded(1, { ids: [published.cursor], duplicate: published.duplicate });
+      return published.id;
+    } catch (err) {
+      observation?.failed(err);
+      throw err;
+    }
   }
 
   private updateOf(
