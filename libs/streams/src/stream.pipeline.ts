@@ -48,7 +48,9 @@ export interface StreamHandler {
  * the principal is revalidated (expiry, revocation); then headers and `retry:` go out at once,
  * the connection joins the registry (admin list/close, revocation, drain, heartbeats), expiry is
  * armed, and the broker replays from the cursor then streams live. Whether the client is still
- * there is checked after every await, and the slot is released on every path.
+ * there is checked after every await, and the slot is released on every path. A source with a
+ * `StreamDialect` (e.g. Mercure) validates, authorizes and resolves its cursor itself in place of
+ * the topic/cursor parsing and `authorize` step; every other step is the same.
  */
 @Injectable()
 export class StreamPipeline {
