@@ -149,9 +149,10 @@ export class SseConnection implements Flushable {
 
   /**
    * Sends the status line, headers and the first `retry:` at once. `vary` adds
-   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts).
+   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts);
+   * `extraHeaders` are a dialect's own (never overriding the SSE headers).
    */
-  open(retryMs: number, vary = false): void {
+  open(retryMs: number, vary = false, extraHeaders?: Readonly<Record<string, string>>): void {
     // HTTP/2: bytes go to the stream, whose buffer and 'drain' follow the peer's flow control.
     const h2 = http2StreamOf(this.res);
     const socket = h2 ?? this.res.socket;
@@ -160,7 +161,7 @@ export class SseConnection implements Flushable {
       this.res.socket?.setNoDelay(true);
       this.res.socket?.setTimeout(0);
     }
-    const headers: Record<string, string> = { ...SSE_HEADERS };
+    const headers: Record<string, string> = { ...extraHeaders, ...SSE_HEADERS };
     // Connection-specific headers are forbidden in HTTP/2 (RFC 9113 section 8.2.2).
     if (h2 !== undefined) delete headers.Connection;
     if (vary || this.compress) headers.Vary = 'Accept-Encoding';
