@@ -11,6 +11,7 @@ import { DemoController } from './demo/demo.controller';
 import { heraldCore } from './herald.core';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
+import { PresenceController } from './presence/presence.controller';
 import { PublishRateLimiter } from './publish/publish-rate.limiter';
 import { EventsController } from './streams/events.controller';
 
@@ -44,6 +45,7 @@ export class AppModule {
         DemoController,
         ConsoleController,
         AdminController,
+        PresenceController,
       ],
       providers: [
         ...core.providers,
