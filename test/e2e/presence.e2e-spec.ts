@@ -156,7 +156,9 @@ describe('Presence (e2e, memory broker)', () => {
       return r.connections === 3 ? r : undefined;
     }, 'three connections');
     expect(p.users).toBe(1);
-    expect(p.subscribers).toEqual([{ sub: 'bob', connections: 1, instances: [expect.any(String)] }]);
+    expect(p.subscribers).toEqual([
+      { sub: 'bob', connections: 1, instances: [expect.any(String)] },
+    ]);
   });
 
   it('should page subscribers with limit and next', async () => {

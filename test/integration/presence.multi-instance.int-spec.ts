@@ -161,7 +161,8 @@ describe('Presence with two gateway instances (Redis)', () => {
       const full = await presenceOf(gws.b.url, 'storm');
       expect(full.users).toBe(1001);
       expect(full.connections).toBe(1001);
-      const joinsSeen = (): number => watcher.events.filter((e) => e.event === 'herald.join').length;
+      const joinsSeen = (): number =>
+        watcher.events.filter((e) => e.event === 'herald.join').length;
       const summaries = (): number =>
         watcher.events.filter((e) => e.event === 'herald.presence').length;
       // Either each join, or a summary for a batch too large: never more than one per user.
