@@ -28,11 +28,15 @@ export class DemoController {
         path: findUp('apps/gateway/public/index.html'),
         page: true,
         transform: (text) =>
-          text.replace('{{HERALD_MODE}}', mode).replace('{{DEV_TOKEN_URL}}', devToken),
+          text
+            .replace('{{HERALD_MODE}}', mode)
+            .replace('{{DEV_TOKEN_URL}}', devToken)
+            .replace('{{PRESENCE_TOPICS}}', escapeAttribute(config.PRESENCE_TOPICS.join(','))),
       },
       'base.css': { path: findUp('apps/gateway/public/base.css') },
       'demo.css': { path: findUp('apps/gateway/public/demo.css') },
       'demo.js': { path: findUp('browser/apps/gateway/browser/demo.js') },
+      'presence-panel.js': { path: findUp('browser/apps/gateway/browser/presence-panel.js') },
       'herald-client.js': { path: findUp('browser/libs/client/src/herald-client.js') },
     });
   }
@@ -58,6 +62,12 @@ export class DemoController {
     this.assets.send(res, 'demo.js');
   }
 
+  /** The presence panel (its own module: who is on a topic, live). */
+  @Get('presence-panel.js')
+  presencePanel(@Res() res: ServerResponse): void {
+    this.assets.send(res, 'presence-panel.js');
+  }
+
   /** The browser helper (`libs/client`) as an ES module. */
   @Get('herald-client.js')
   client(@Res() res: ServerResponse): void {
@@ -67,4 +77,9 @@ export class DemoController {
   @Get('favicon.ico')
   @HttpCode(204)
   favicon(): void {}
+}
+
+/** `value` safe inside a double-quoted HTML attribute. */
+function escapeAttribute(value: string): string {
+  return value.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
