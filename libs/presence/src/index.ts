@@ -8,7 +8,7 @@ export type {
 export { DEFAULT_PRESENCE_LEASE_TTL_MS } from './presence.options';
 export {
   PRESENCE_DEFAULT_LIMIT,
-  PRESENCE_EVENTS_PER_BATCH,
+  PRESENCE_EVENTS_PER_TICK,
   PRESENCE_MAX_LIMIT,
   PRESENCE_TICK_MS,
   PresenceService,

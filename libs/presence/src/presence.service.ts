@@ -18,17 +18,29 @@ import {
   type PresenceSnapshot,
 } from './presence.store';
 
-/** Enters and leaves are batched per topic for this long (one store update per topic per tick). */
-export const PRESENCE_TICK_MS = 50;
 /**
- * Most `herald.join` / `herald.leave` one batch of a topic sends each observer; a larger batch
- * (a join storm) is sent as one `herald.presence` `{"topic","connections","users"}` instead, the
- * cue to refetch `GET /presence`.
+ * The presence tick: this instance's enters and leaves are stored once per tick per topic, and
+ * the joins and leaves reported (from every instance) are handed to observers once per tick per
+ * topic, netted (a user who joined and left within the tick is not mentioned).
  */
-export const PRESENCE_EVENTS_PER_BATCH = 32;
+export const PRESENCE_TICK_MS = 100;
+/**
+ * Most presence events one tick of a topic writes to its observers together (changes times
+ * observers). Past it (a join storm, a crowded room) each observer gets one `herald.presence`
+ * `{"topic","connections","users"}` for the tick instead: the cue to refetch `GET /presence`.
+ * So a tick costs at most max(this, observers) events, never one per pair of clients.
+ */
+export const PRESENCE_EVENTS_PER_TICK = 1024;
 /** Largest `limit` of `GET /presence` (default {@link PRESENCE_DEFAULT_LIMIT}). */
 export const PRESENCE_MAX_LIMIT = 1000;
 export const PRESENCE_DEFAULT_LIMIT = 100;
+
+interface ReportedTopic {
+  connections: number;
+  users: number;
+  /** Per sub: the first and the last change reported in this tick. */
+  readonly subs: Map<string, { readonly first: 'join' | 'leave'; last: 'join' | 'leave' }>;
+}
 
 interface PendingTopic {
   readonly enters: Map<string, PresenceEntry>;
@@ -58,6 +70,9 @@ export class PresenceService extends StreamPresence implements OnModuleDestroy {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** Reported changes per topic waiting for the next dispatch tick. */
+  private reported = new Map<string, ReportedTopic>();
+  private dispatchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(PRESENCE_MODULE_OPTIONS) private readonly options: PresenceModuleOptions,
@@ -163,6 +178,7 @@ export class PresenceService extends StreamPresence implements OnModuleDestroy {
   onModuleDestroy(): void {
     for (const t of this.timers) clearInterval(t);
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    if (this.dispatchTimer !== undefined) clearTimeout(this.dispatchTimer);
   }
 
   /** Stores what is pending now (also what shutdown waits for). */
@@ -203,18 +219,48 @@ export class PresenceService extends StreamPresence implements OnModuleDestroy {
     return p;
   }
 
+  /** Collects a reported batch for this tick's dispatch of its topic. */
   private dispatch(batch: PresenceBatch): void {
-    const observers = this.observers.get(batch.topic);
-    if (observers === undefined || batch.changes.length === 0) return;
-    const { topic, connections, users } = batch;
-    if (batch.changes.length > PRESENCE_EVENTS_PER_BATCH) {
-      for (const member of observers)
-        member.notify('herald.presence', { topic, connections, users });
-      return;
+    if (!this.observers.has(batch.topic) || batch.changes.length === 0) return;
+    let r = this.reported.get(batch.topic);
+    if (r === undefined) {
+      this.reported.set(batch.topic, (r = { connections: 0, users: 0, subs: new Map() }));
     }
-    for (const member of observers) {
-      for (const change of batch.changes) {
-        member.notify(`herald.${change.kind}`, { topic, sub: change.sub, connections });
+    r.connections = batch.connections;
+    r.users = batch.users;
+    for (const change of batch.changes) {
+      const seen = r.subs.get(change.sub);
+      if (seen === undefined) r.subs.set(change.sub, { first: change.kind, last: change.kind });
+      else seen.last = change.kind;
+    }
+    if (this.dispatchTimer === undefined) {
+      this.dispatchTimer = setTimeout(() => this.deliver(), PRESENCE_TICK_MS);
+      this.dispatchTimer.unref();
+    }
+  }
+
+  /** One tick's presence events, per topic: each net change, or one summary per observer. */
+  private deliver(): void {
+    this.dispatchTimer = undefined;
+    const reported = this.reported;
+    this.reported = new Map();
+    for (const [topic, r] of reported) {
+      const observers = this.observers.get(topic);
+      if (observers === undefined) continue;
+      // Joined and left (or left and came back) within the tick: nothing changed for observers.
+      const changes = [...r.subs].filter(([, c]) => c.first === c.last);
+      if (changes.length === 0) continue;
+      const { connections, users } = r;
+      if (changes.length * observers.size > PRESENCE_EVENTS_PER_TICK) {
+        for (const member of observers) {
+          member.notify('herald.presence', { topic, connections, users });
+        }
+        continue;
+      }
+      for (const member of observers) {
+        for (const [sub, c] of changes) {
+          member.notify(`herald.${c.last}`, { topic, sub, connections });
+        }
       }
     }
   }
