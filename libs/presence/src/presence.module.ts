@@ -35,6 +35,7 @@ export class PresenceModule extends PresenceConfigurableModule implements OnAppl
 
   async onApplicationShutdown(): Promise<void> {
     // Streams closed during drain queued their leaves: store them before the store closes.
+    this.presence.stop();
     await this.presence.flush();
     await this.store.close();
   }

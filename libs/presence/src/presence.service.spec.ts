@@ -37,7 +37,7 @@ describe('PresenceService', () => {
     return s;
   };
   afterEach(() => {
-    for (const s of services.splice(0)) s.onModuleDestroy();
+    for (const s of services.splice(0)) s.stop();
   });
 
   it('should track only concrete topics under PRESENCE_TOPICS', () => {

@@ -1,11 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  Logger,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import { StreamPresence, type PresenceHandle, type PresenceMember } from '@herald/streams';
 import { filterMatches, parseTopicFilter, type TopicFilter } from '@herald/topics';
 import { leaseTtlOf } from './presence.factory';
@@ -60,7 +54,7 @@ export interface PresencePage extends Omit<PresenceSnapshot, 'after'> {
  * topic as `herald.join` / `herald.leave` `{"topic","sub","connections"}`.
  */
 @Injectable()
-export class PresenceService extends StreamPresence implements OnModuleDestroy {
+export class PresenceService extends StreamPresence {
   private readonly logger = new Logger(PresenceService.name);
   private readonly patterns: readonly TopicFilter[];
   /** This instance's connections per tracked topic (refreshed as leases). */
@@ -175,7 +169,11 @@ export class PresenceService extends StreamPresence implements OnModuleDestroy {
     };
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Stops refreshing leases and reaping (at application shutdown, after drain closed the
+   * streams: leases stay fresh while they drain).
+   */
+  stop(): void {
     for (const t of this.timers) clearInterval(t);
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     if (this.dispatchTimer !== undefined) clearTimeout(this.dispatchTimer);
