@@ -111,6 +111,7 @@ describe('Presence with two gateway instances (Redis)', () => {
     const { body: live } = await publish(gws.a.url, { topic: 'prices/eur', data: 4 });
     await waitFor(() => s.dataEvents.length >= 2, 'the live event');
     expect(s.dataEvents.map((e) => e.id)).toEqual([body.id, live.id]);
+    await waitFor(() => pattern.dataEvents.length >= 3, 'the live event on the pattern stream');
     expect(pattern.dataEvents.map((e) => e.id)).toEqual([body.id, other.id, live.id]);
   });
 
@@ -135,6 +136,28 @@ describe('Presence with two gateway instances (Redis)', () => {
       expect(after.subscribers.map((s) => s.sub)).toEqual(['watcher']);
     } finally {
       c.kill('SIGKILL');
+    }
+  }, 40_000);
+
+  it('should leave at once (not by lease expiry) when an instance drains on SIGTERM', async () => {
+    const watcher = await gws.open(gws.a.url, '/events?topic=rooms/drain&presence=events', {
+      ...bearer(token('watcher')),
+    });
+    // A lease far longer than the wait below: the leave must come from the drain itself.
+    const d = await spawnReadyGateway({
+      ...gws.env,
+      INSTANCE_ID: 'gw-d',
+      PRESENCE_LEASE_TTL_MS: '600000',
+    });
+    try {
+      const drained = rawClient(d.url, '/events?topic=rooms/drain', token('yan'));
+      await waitForPresence(watcher, 'join', 'yan');
+      d.kill('SIGTERM');
+      expect(await d.exited).toBe(0);
+      drained.destroy();
+      await waitForPresence(watcher, 'leave', 'yan', 15_000);
+    } finally {
+      d.kill('SIGKILL');
     }
   }, 40_000);
 
