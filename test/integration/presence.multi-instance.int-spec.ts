@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useRedisGatewayPair } from '../support/gateway-pair';
-import { spawnReadyGateway } from '../support/spawn-gateway';
+import { CUSTOM_SSE_MAIN, spawnReadyGateway } from '../support/spawn-gateway';
 import { publish, type ReceivedEvent, type SseStream } from '../support/sse-client';
 import { bearer, claims, hs256 } from '../support/tokens';
 import { waitFor } from '../support/wait';
@@ -61,7 +61,7 @@ function rawClient(base: string, path: string, auth: string): Socket {
 describe('Presence with two gateway instances (Redis)', () => {
   const gws = useRedisGatewayPair(
     'presence',
-    { PRESENCE_TOPICS: 'rooms/*,storm', PRESENCE_LEASE_TTL_MS: String(LEASE_MS) },
+    { PRESENCE_TOPICS: 'rooms/*,storm,orders/*', PRESENCE_LEASE_TTL_MS: String(LEASE_MS) },
     { ids: ['gw-a', 'gw-b'] },
   );
 
@@ -97,6 +97,34 @@ describe('Presence with two gateway instances (Redis)', () => {
     expect(JSON.parse(left.data)).toEqual({ topic: 'rooms/1', sub: 'alice', connections: 3 });
     expect(eventsOf(watcher, 'alice')).toEqual(['herald.join', 'herald.leave']);
   });
+
+  it("should count and notify a team's @StreamRoute endpoint like GET /events", async () => {
+    const feed = await spawnReadyGateway(
+      { ...gws.env, INSTANCE_ID: 'orders-feed' },
+      15_000,
+      CUSTOM_SSE_MAIN,
+    );
+    try {
+      const watcher = await gws.open(feed.url, '/orders/7/feed?presence=events', {
+        ...bearer(token('clerk')),
+      });
+      expect(watcher.status).toBe(200);
+      await waitForPresence(watcher, 'join', 'clerk');
+      const buyer = await gws.open(gws.a.url, '/events?topic=orders/7', bearer(token('buyer')));
+      await waitForPresence(watcher, 'join', 'buyer');
+      const p = await presenceOf(gws.b.url, 'orders/7');
+      expect(p.subscribers).toEqual([
+        { sub: 'buyer', connections: 1, instances: ['gw-a'] },
+        { sub: 'clerk', connections: 1, instances: ['orders-feed'] },
+      ]);
+      await buyer.close();
+      await waitForPresence(watcher, 'leave', 'buyer');
+    } finally {
+      await gws.closeStreams();
+      feed.kill('SIGKILL');
+      await feed.exited;
+    }
+  }, 40_000);
 
   it('should replay the latest event across instances with since=latest', async () => {
     await publish(gws.a.url, { topic: 'prices/eur', data: 1 });
