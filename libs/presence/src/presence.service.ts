@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { StreamPresence, type PresenceHandle, type PresenceMember } from '@herald/streams';
 import { filterMatches, parseTopicFilter, type TopicFilter } from '@herald/topics';
 import { leaseTtlOf } from './presence.factory';
@@ -148,7 +154,8 @@ export class PresenceService extends StreamPresence {
 
   /**
    * One page of a tracked topic's subscribers, after this instance's pending updates are stored.
-   * @throws BadRequestException for a malformed `next`.
+   * @throws BadRequestException for a malformed `next`; ServiceUnavailableException (503) when
+   *   the store (Redis) does not answer.
    */
   async page(topic: string, limit: number, next: string | undefined): Promise<PresencePage> {
     let after: string | undefined;
@@ -159,7 +166,13 @@ export class PresenceService extends StreamPresence {
       }
     }
     await this.flush();
-    const snapshot = await this.store.snapshot(topic, limit, after);
+    let snapshot: PresenceSnapshot;
+    try {
+      snapshot = await this.store.snapshot(topic, limit, after);
+    } catch (err) {
+      this.logger.warn(`presence read of "${topic}" failed: ${String(err)}`);
+      throw new ServiceUnavailableException('presence is unavailable (its store did not answer)');
+    }
     return {
       topic: snapshot.topic,
       connections: snapshot.connections,
