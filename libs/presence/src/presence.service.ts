@@ -115,6 +115,7 @@ export class PresenceService extends StreamPresence {
   }
 
   enter(member: PresenceMember): PresenceHandle | undefined {
+    if (this.patterns.length === 0) return undefined; // presence off: nothing per stream
     const topics = member.filters
       .filter((f) => f.kind === 'topic' && this.tracks(f.raw))
       .map((f) => f.raw);
@@ -305,6 +306,6 @@ export class PresenceService extends StreamPresence {
 function presenceMode(req: IncomingMessage): string | undefined {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  if (q < 0) return undefined;
+  if (q < 0 || !url.includes('presence=', q)) return undefined;
   return new URLSearchParams(url.slice(q + 1)).get('presence') ?? undefined;
 }
