@@ -156,10 +156,10 @@ describe('Presence with two gateway instances (Redis)', () => {
       c.kill('SIGKILL');
       await c.exited;
       doomed.destroy();
-      const killedAt = Date.now();
+      // The documented bound is the lease (3 s here) plus a reap period (a tenth of it); the wait
+      // allows five leases so that a loaded machine does not fail it, yet a leave that never
+      // comes (no lease expiry, no reap) does.
       await waitForPresence(watcher, 'leave', 'zed', LEASE_MS * 5);
-      // The lease (3 s) plus a reap period: far from any timing assertion, just the bound's order.
-      expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 5);
       const after = await presenceOf(gws.b.url, 'rooms/kill');
       expect(after.subscribers.map((s) => s.sub)).toEqual(['watcher']);
     } finally {
