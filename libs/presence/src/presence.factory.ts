@@ -3,8 +3,12 @@ import { RedisPresenceStore } from './adapters/redis.presence-store';
 import { DEFAULT_PRESENCE_LEASE_TTL_MS, type PresenceModuleOptions } from './presence.options';
 import type { PresenceStore } from './presence.store';
 
-/** Builds the store named by `options.driver`. */
+/**
+ * Builds the store named by `options.driver`. With no tracked topic nothing is ever stored, so
+ * presence off opens no Redis connection.
+ */
 export function createPresenceStore(options: PresenceModuleOptions): PresenceStore {
+  if (options.topics.length === 0) return new InMemoryPresenceStore();
   switch (options.driver) {
     case 'memory':
       return new InMemoryPresenceStore();
