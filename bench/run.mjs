@@ -9,7 +9,8 @@
 //                                      d redis, e reconnect storm, f Redis Cluster
 //                                      (bench/redis-cluster.bench.mjs), m Mercure fan-out
 //                                      (bench/mercure.bench.mjs), p presence join storm
-//                                      (bench/presence.bench.mjs)
+//                                      (bench/presence.bench.mjs), h HTTP/2: streams per
+//                                      connection, memory per stream (bench/http2.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -36,7 +37,7 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m,p')
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m,p,h')
   .slice(7)
   .split(',');
 const SERVER_CORE = 0;
@@ -784,6 +785,10 @@ await scenario('p', 'presence: 1,000-client join storm (bench/presence.bench.mjs
   );
   return r;
 });
+
+await scenario('h', 'HTTP/2: streams per connection, memory and CPU per stream', () =>
+  import('./http2.bench.mjs').then((h2) => h2.benchScenario({ quick: QUICK, row })),
+);
 
 // ---------------------------------------------------------------- report
 results.finishedAt = new Date().toISOString();
