@@ -9,6 +9,7 @@ import { acceptsGzip } from './content-encoding';
 import {
   streamScope,
   type HeraldEvent,
+  type HeraldStream,
   type StreamClaimant,
   type StreamSource,
 } from './herald.stream';
@@ -66,10 +67,26 @@ export class StreamPipeline {
    * Runs a stream route: an Observable that emits once (then completes) when the stream is over
    * or was refused, and errors (before any byte is written) with the domain error of a refusal
    * the exception filter answers. Unsubscribing (the client left) frees everything.
+   * `directAllowed`: nothing between the handler and the pipeline can see events (no inner
+   * interceptor), so a Herald stream the handler returned as it is is written straight from
+   * the broker to the connection; otherwise every event goes through the route's Observable.
    */
-  run(req: IncomingMessage, res: ServerResponse, handler: StreamHandler): Observable<undefined> {
+  run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: StreamHandler,
+    directAllowed = false,
+  ): Observable<undefined> {
     return new Observable<undefined>((result) => {
-      const session = new StreamSession(this, this.observer, this.logger, req, res, result);
+      const session = new StreamSession(
+        this,
+        this.observer,
+        this.logger,
+        req,
+        res,
+        result,
+        directAllowed,
+      );
       session.start(handler);
       return () => session.cancel();
     });
@@ -85,6 +102,10 @@ class StreamSession implements StreamClaimant {
   private connection: SseConnection | undefined;
   private cancelled = false;
   private over = false;
+  /** What the handler returned, until its Herald stream is claimed. */
+  private returnedValue: unknown;
+  /** Broker events go straight to the connection: the route returned its Herald stream as is. */
+  private direct = false;
 
   constructor(
     private readonly pipeline: StreamPipeline,
@@ -93,6 +114,7 @@ class StreamSession implements StreamClaimant {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly result: Subscriber<undefined>,
+    private readonly directAllowed: boolean,
   ) {}
 
   start(handler: StreamHandler): void {
@@ -114,13 +136,24 @@ class StreamSession implements StreamClaimant {
     this.stop();
   }
 
-  claim(source: StreamSource, downstream: Subscriber<HeraldEvent>): TeardownLogic {
+  returned(value: unknown): void {
+    this.returnedValue = value;
+  }
+
+  claim(
+    source: StreamSource,
+    downstream: Subscriber<HeraldEvent>,
+    stream: HeraldStream,
+  ): TeardownLogic {
     if (this.source !== undefined) {
       downstream.error(new Error('a stream route returns exactly one Herald stream'));
       return;
     }
     this.source = source;
     this.downstream = downstream;
+    // No operator of the route sits between the broker and the connection: skip the chain.
+    this.direct = this.directAllowed && stream === this.returnedValue;
+    this.returnedValue = undefined;
     this.admit(source).catch((err: unknown) => this.fail(err));
     return () => {
       this.attachment?.unsubscribe();
@@ -221,7 +254,9 @@ class StreamSession implements StreamClaimant {
         replayPending = false;
       });
     }
-    const downstream = this.downstream;
+    // The direct path writes each event as the route's chain would (an unmapped route's chain
+    // passes it through unchanged); a mapped or filtered route's events go through its operators.
+    const downstream = this.direct ? undefined : this.downstream;
     const sink: BrokerSink = {
       next: (message: BrokerMessage) => {
         if (replayPending) {
@@ -230,8 +265,10 @@ class StreamSession implements StreamClaimant {
           else this.observer.replayed(connection, message.reason);
         }
         // Events go through the route's operators; resets are the pipeline's own.
-        if (message.kind === 'event') downstream?.next(message);
-        else {
+        if (message.kind === 'event') {
+          if (downstream === undefined) connection.deliver(message);
+          else downstream.next(message);
+        } else {
           connection.cursor = message.cursor;
           connection.sendControl('herald.reset', { reason: message.reason });
         }
