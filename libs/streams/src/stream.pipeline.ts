@@ -64,9 +64,11 @@ export class StreamPipeline {
   ) {}
 
   /**
-   * Runs a stream route: an Observable that emits once (then completes) when the stream is over
-   * or was refused, and errors (before any byte is written) with the domain error of a refusal
-   * the exception filter answers. Unsubscribing (the client left) frees everything.
+   * Runs a stream route: an Observable that emits once (then completes) once the stream is open
+   * (the connection owns it from then on, so Nest's per-request objects are freed), or when it
+   * was answered without one (shed, HEAD), and errors (before any byte is written) with the
+   * domain error of a refusal the exception filter answers. Unsubscribing before the stream
+   * opened (the client left) frees everything.
    * `directAllowed`: nothing between the handler and the pipeline can see events (no inner
    * interceptor), so a Herald stream the handler returned as it is is written straight from
    * the broker to the connection; otherwise every event goes through the route's Observable.
@@ -106,6 +108,8 @@ class StreamSession implements StreamClaimant {
   private returnedValue: unknown;
   /** Broker events go straight to the connection: the route returned its Herald stream as is. */
   private direct = false;
+  /** The stream is open and owned by its connection: Nest's side of the request is over. */
+  private detached = false;
 
   constructor(
     private readonly pipeline: StreamPipeline,
@@ -131,6 +135,7 @@ class StreamSession implements StreamClaimant {
 
   /** The client left (Nest unsubscribed): stop wherever the session is. */
   cancel(): void {
+    if (this.detached) return; // Nest let go once the stream opened; the connection owns it
     this.cancelled = true;
     this.connection?.abort('client');
     this.stop();
@@ -287,6 +292,27 @@ class StreamSession implements StreamClaimant {
     // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
     connection.attach(attachment);
     releaseRoutingState(req, res);
+    this.detach();
+  }
+
+  /**
+   * The stream is open: Nest's request completes now (its interceptor chain, handler promise,
+   * disconnect listeners and per-request subjects are freed) rather than when the stream ends;
+   * the connection's close hooks end it from here. On the direct path the route's Observable
+   * chain carries nothing either, so it is let go too (the connection holds the attachment).
+   */
+  private detach(): void {
+    if (this.over) return;
+    this.detached = true;
+    if (this.direct) {
+      this.attachment = undefined;
+      this.downstream = undefined;
+      const handler = this.handler;
+      this.handler = undefined;
+      handler?.unsubscribe();
+    }
+    this.result.next(undefined);
+    this.result.complete();
   }
 
   /** An event out of the route's Observable: framed once per event object, then queued. */
