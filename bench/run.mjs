@@ -5,8 +5,8 @@
 // bench/results/latest.json and latest.md. Servers run on core 0, load clients and the publisher
 // on core 1 (when `taskset` exists). Every loop is bounded in count and time.
 //
-//   npm run bench                      full run (< 15 min)
-//   npm run bench -- --quick           shorter windows and 5k idle streams (~6 min)
+//   npm run bench                      full run (budget 20 min)
+//   npm run bench -- --quick           shorter windows and 5k idle streams (budget 12 min)
 //   npm run bench -- --only=s,c        some scenarios (issue 15's table first):
 //     s  fan-out, single-event publishes (one per POST, 4 in flight, 100-byte events), 1k / 10k
 //     c  latency at 1k x 100/s and 1k x 20/s with server CPU (+ BATCH_LINGER_MS=10, gzip)
@@ -52,7 +52,7 @@ const T = QUICK
   : { warm: 2000, fan: 8000, lat: 10_000, idle: 10_000, storm: 5000, connect: 10_000 };
 // Profiling aid: fewer idle streams for a heap snapshot that stays small enough to diff.
 if (process.env.BENCH_IDLE_STREAMS) T.idle = Number(process.env.BENCH_IDLE_STREAMS);
-const DEADLINE = Date.now() + (QUICK ? 8 : 15) * 60_000;
+const DEADLINE = Date.now() + (QUICK ? 12 : 20) * 60_000;
 /** Why nchan is not a peer in this run (undefined: it is). */
 const NCHAN_OFF = process.env.BENCH_NO_NCHAN ? 'BENCH_NO_NCHAN set' : nchanUnavailable();
 
