@@ -14,7 +14,8 @@
 //     k  connections established/s at 10k streams with JWT auth (a token per stream)
 //     b  fan-out with batch publishes (up to 100 events per POST), 1k / 10k
 //     d  latency across two instances through Redis; e reconnect storm with cursors;
-//     f  Redis Cluster (bench/redis-cluster.bench.mjs)
+//     f  Redis Cluster (bench/redis-cluster.bench.mjs); m Mercure fan-out
+//        (bench/mercure.bench.mjs); p presence join storm (bench/presence.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -42,7 +43,7 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=s,c,a,k,b,d,e,f')
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=s,c,a,k,b,d,e,f,m,p')
   .slice(7)
   .split(',');
 const SERVER_CORE = 0;
@@ -957,6 +958,37 @@ await scenario(
     return r;
   },
 );
+
+await scenario(
+  'm',
+  'Mercure fan-out: exact, URI-template and URL-pattern subscribers vs GET /events',
+  async () => (await import('./mercure.bench.mjs')).mercureScenario({ quick: QUICK, row }),
+);
+
+await scenario('p', 'presence: 1,000-client join storm (bench/presence.bench.mjs)', async () => {
+  const { runPresenceBench } = await import('./presence.bench.mjs');
+  const r = await runPresenceBench(1000);
+  const info = { better: 'lower', target: 'info', met: undefined };
+  row(
+    'p. join storm: all 1k counted by GET /presence',
+    'ms',
+    r.herald.countedMs,
+    r.baseline.openMs,
+    info,
+  );
+  row(
+    'p. join storm: presence events to all clients',
+    'events',
+    r.herald.emitted,
+    r.pairwiseEvents,
+    {
+      better: 'lower',
+      target: '< 1 per pair of clients',
+      met: r.herald.emitted < r.pairwiseEvents,
+    },
+  );
+  return r;
+});
 
 // ---------------------------------------------------------------- report
 results.finishedAt = new Date().toISOString();
