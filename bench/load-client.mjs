@@ -1,9 +1,13 @@
 // A load client process: many raw `net` SSE connections. It parses only what it must: it counts
 // frame ends (`\n\n`) and bytes, and on sampled connections extracts the publish timestamp
 // (`"t":<ms>`) to histogram publish-to-receive latency (1 ms buckets).
-// IPC: {cmd:'connect', port, path, count, headers, sampleEvery, waitFirst, spreadMs}
-//      -> {type:'connected', opened, failed}; {cmd:'stats'} -> counters; {cmd:'latency'} ->
-//      histogram since the last call; {cmd:'close'}.
+// IPC: {cmd:'connect', port, path, count, headers, tokens, sampleEvery, batch, waitFirst}
+//      -> {type:'connected', opened, failed, ms, connectP50Ms, connectP99Ms}; {cmd:'stats'} ->
+//      counters; {cmd:'latency'} -> histogram since the last call; {cmd:'close'}.
+// `batch` connections are in flight at once (a sliding window); with `waitFirst` a connection
+// counts as in flight until its first frame (the server accepted, routed, authorized and
+// answered it), so `ms` is the time to establish all `count` streams. `tokens[i]` (optional)
+// is connection i's own bearer token.
 import net from 'node:net';
 
 const sockets = [];
@@ -52,7 +56,7 @@ function sampleLatency(buf, state) {
   }
 }
 
-function open(port, path, headers, sample, gzip) {
+function open(port, path, headers, sample, gzip, waitFirst = false) {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     const state = { lf: false, first: false, text: '', sample, gzip };
@@ -67,7 +71,8 @@ function open(port, path, headers, sample, gzip) {
       let head = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n`;
       for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
       socket.write(`${head}\r\n`);
-      done(true);
+      if (!waitFirst) done(true);
+      else setTimeout(() => done(false), 30_000).unref();
     });
     socket.on('data', (buf) => {
       bytes += buf.length;
@@ -76,6 +81,7 @@ function open(port, path, headers, sample, gzip) {
       if (!state.first && (n > 0 || state.gzip)) {
         state.first = true;
         if (++firstSeen === target) allFirstAt = Date.now();
+        done(true);
       }
       if (state.sample) sampleLatency(buf, state);
     });
@@ -91,27 +97,53 @@ function open(port, path, headers, sample, gzip) {
 process.on('message', async (m) => {
   switch (m.cmd) {
     case 'connect': {
-      const { port, path, count, headers = {}, sampleEvery = 0, batch = 200, gzip = false } = m;
+      const {
+        port,
+        path,
+        count,
+        headers = {},
+        tokens,
+        sampleEvery = 0,
+        batch = 200,
+        gzip = false,
+        waitFirst = false,
+      } = m;
       target += count;
       connectStartedAt = Date.now();
       let opened = 0;
       let failed = 0;
-      for (let i = 0; i < count; i += batch) {
-        const n = Math.min(batch, count - i);
-        const results = await Promise.all(
-          Array.from({ length: n }, (_, k) =>
-            open(
-              port,
-              typeof path === 'string' ? path : path[(i + k) % path.length],
-              headers,
-              sampleEvery > 0 && (i + k) % sampleEvery === 0,
-              gzip,
-            ),
-          ),
-        );
-        for (const ok of results) ok ? opened++ : failed++;
-      }
-      process.send({ type: 'connected', opened, failed });
+      let nextIndex = 0;
+      const took = [];
+      const worker = async () => {
+        while (nextIndex < count) {
+          const i = nextIndex++;
+          const own = tokens ? { ...headers, Authorization: `Bearer ${tokens[i]}` } : headers;
+          const t0 = Date.now();
+          const ok = await open(
+            port,
+            typeof path === 'string' ? path : path[i % path.length],
+            own,
+            sampleEvery > 0 && i % sampleEvery === 0,
+            gzip,
+            waitFirst,
+          );
+          if (ok) {
+            opened++;
+            took.push(Date.now() - t0);
+          } else failed++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(batch, count) }, worker));
+      took.sort((a, b) => a - b);
+      const pct = (p) => took[Math.min(took.length - 1, Math.floor(took.length * p))] ?? -1;
+      process.send({
+        type: 'connected',
+        opened,
+        failed,
+        ms: Date.now() - connectStartedAt,
+        connectP50Ms: pct(0.5),
+        connectP99Ms: pct(0.99),
+      });
       break;
     }
     case 'stats':

@@ -13,7 +13,7 @@ const end = '<!-- /perf:table -->';
 const a = readme.indexOf(start);
 const b = readme.indexOf(end);
 if (a === -1 || b === -1) throw new Error('README.md has no perf:table markers');
-const body = `Made by \`${command.replace(/ \(.*\)$/, '')}\` (${/\((.*)\)$/.exec(command)?.[1] ?? ''}; 2 cores shared with other workloads; ratio = Herald / baseline):\n\n${rest.join('\n').trim()}\n`;
+const body = `Made by \`${command.replace(/ \(.*\)$/, '')}\` (${/\((.*)\)$/.exec(command)?.[1] ?? ''}; 2 cores shared with other workloads; "vs bare" and "vs nchan" = Herald / that server, same run):\n\n${rest.join('\n').trim()}\n`;
 writeFileSync(
   resolve(root, 'README.md'),
   `${readme.slice(0, a + start.length)}\n${body}${readme.slice(b)}`,

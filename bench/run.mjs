@@ -1,16 +1,22 @@
-// Herald's benchmark suite (issue 7). Every scenario runs Herald and the bare Node `http`
-// baseline (bench/baseline-server.mjs) in the same run, prints both figures and the ratio, and
-// writes bench/results/latest.json. Servers run on core 0, load clients and the publisher on
-// core 1 (when `taskset` exists). Every loop is bounded in count and time.
+// Herald's benchmark suite (issues 7 and 15). Every scenario runs Herald and the bare Node `http`
+// baseline (bench/baseline-server.mjs) in the same run, and nchan (nginx's C pub/sub module,
+// bench/nchan-server.mjs) as a peer where it speaks the scenario when `nginx` and
+// `libnginx-mod-nchan` are installed; it prints the figures and the ratios, and writes
+// bench/results/latest.json and latest.md. Servers run on core 0, load clients and the publisher
+// on core 1 (when `taskset` exists). Every loop is bounded in count and time.
 //
-//   npm run bench                      full run (< 10 min)
-//   npm run bench -- --quick           shorter windows (~2 min)
-//   npm run bench -- --only=b,c        some scenarios: a memory, b fan-out, c latency (+ gzip),
-//                                      d redis, e reconnect storm, f Redis Cluster
-//                                      (bench/redis-cluster.bench.mjs), m Mercure fan-out
-//                                      (bench/mercure.bench.mjs), p presence join storm
-//                                      (bench/presence.bench.mjs), h HTTP/2: streams per
-//                                      connection, memory per stream (bench/http2.bench.mjs)
+//   npm run bench                      full run (budget 20 min)
+//   npm run bench -- --quick           shorter windows and 5k idle streams (budget 12 min)
+//   npm run bench -- --only=s,c        some scenarios (issue 15's table first):
+//     s  fan-out, single-event publishes (one per POST, 4 in flight, 100-byte events), 1k / 10k
+//     c  latency at 1k x 100/s and 1k x 20/s with server CPU (+ BATCH_LINGER_MS=10, gzip)
+//     a  idle memory per stream (auth on, a token per stream), 10k streams
+//     k  connections established/s at 10k streams with JWT auth (a token per stream)
+//     b  fan-out with batch publishes (up to 100 events per POST), 1k / 10k
+//     d  latency across two instances through Redis; e reconnect storm with cursors;
+//     f  Redis Cluster (bench/redis-cluster.bench.mjs); m Mercure fan-out
+//        (bench/mercure.bench.mjs); p presence join storm (bench/presence.bench.mjs)
+//     h  HTTP/2: streams per connection, memory per stream (bench/http2.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -22,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { request, spawnNode, stop, stopAll, tasksetAvailable } from './lib/proc.mjs';
 import { redisServerArgs } from './lib/redis.mjs';
+import { nchanUnavailable, startNchan } from './nchan-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -37,15 +44,19 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m,p,h')
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=s,c,a,k,b,d,e,f,m,p,h')
   .slice(7)
   .split(',');
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 const T = QUICK
-  ? { warm: 1000, fan: 2500, lat: 3000, idle: 5000, storm: 5000 }
-  : { warm: 2000, fan: 8000, lat: 10_000, idle: 10_000, storm: 5000 };
-const DEADLINE = Date.now() + (QUICK ? 4 : 12) * 60_000;
+  ? { warm: 1000, fan: 2500, lat: 3000, idle: 5000, storm: 5000, connect: 10_000 }
+  : { warm: 2000, fan: 8000, lat: 10_000, idle: 10_000, storm: 5000, connect: 10_000 };
+// Profiling aid: fewer idle streams for a heap snapshot that stays small enough to diff.
+if (process.env.BENCH_IDLE_STREAMS) T.idle = Number(process.env.BENCH_IDLE_STREAMS);
+const DEADLINE = Date.now() + (QUICK ? 12 : 20) * 60_000;
+/** Why nchan is not a peer in this run (undefined: it is). */
+const NCHAN_OFF = process.env.BENCH_NO_NCHAN ? 'BENCH_NO_NCHAN set' : nchanUnavailable();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...m) => process.stderr.write(`[bench] ${m.join(' ')}\n`);
@@ -59,6 +70,22 @@ const TOKEN = await new SignJWT({ herald: { subscribe: ['**'], publish: ['**'], 
   .setExpirationTime('2h')
   .sign(new TextEncoder().encode(JWT_SECRET));
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
+const SECRET_KEY = new TextEncoder().encode(JWT_SECRET);
+let streamTokens = [];
+/** `n` distinct tokens (subject bench-<i>): a token per stream, as real clients have. */
+async function tokensFor(n) {
+  for (let i = streamTokens.length; i < n; i++) {
+    streamTokens.push(
+      await new SignJWT({ herald: { subscribe: ['**'], publish: [], admin: false } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`bench-${i}`)
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(SECRET_KEY),
+    );
+  }
+  return streamTokens.slice(0, n);
+}
 
 /** Herald's settings in the bench: real defaults, except caps and rates sized for the load. */
 const HERALD_ENV = {
@@ -82,6 +109,7 @@ const HERALD_ENV = {
 
 // ---------------------------------------------------------------- processes
 async function startServer(kind, env = {}) {
+  if (kind === 'nchan') return startNchan({ core: SERVER_CORE });
   const child = spawnNode(resolve(here, 'server-host.mjs'), [kind], {
     core: SERVER_CORE,
     env: kind.startsWith('herald') ? { ...HERALD_ENV, ...env } : env,
@@ -101,10 +129,12 @@ async function startServer(kind, env = {}) {
   }
 }
 
-const serverStats = (s, gc = false) => request(s.child, { cmd: 'stats', gc }, 'stats');
+const serverStats = (s, gc = false) =>
+  s.kind === 'nchan' ? Promise.resolve(s.stats()) : request(s.child, { cmd: 'stats', gc }, 'stats');
 const resetEld = (s) => request(s.child, { cmd: 'reset' }, 'reset');
 
 async function stopServer(s) {
+  if (s.kind === 'nchan') return s.stop();
   if (process.env.BENCH_CPU_PROF && s.child.exitCode === null) {
     // --cpu-prof writes the profile on a clean exit only
     process.kill(s.child.pid, 'SIGINT');
@@ -134,28 +164,37 @@ async function stopClients(clients) {
 async function connect(clients, port, total, options = {}) {
   const share = Math.ceil(total / clients.length);
   const replies = await Promise.all(
-    clients.map((c, i) =>
-      request(
+    clients.map((c, i) => {
+      const count = Math.max(0, Math.min(share, total - i * share));
+      return request(
         c,
         {
           cmd: 'connect',
           port,
-          count: Math.max(0, Math.min(share, total - i * share)),
+          count,
           path: options.path ?? '/events?topic=bench',
-          headers: { ...AUTH, ...(options.headers ?? {}) },
+          headers: { ...(options.tokens ? {} : AUTH), ...(options.headers ?? {}) },
+          tokens: options.tokens?.slice(i * share, i * share + count),
           sampleEvery: options.sampleEvery ?? 0,
           batch: options.batch ?? 250,
           gzip: options.gzip ?? false,
+          waitFirst: options.waitFirst ?? false,
         },
         'connected',
         120_000,
-      ),
-    ),
+      );
+    }),
   );
-  return replies.reduce((a, r) => ({ opened: a.opened + r.opened, failed: a.failed + r.failed }), {
-    opened: 0,
-    failed: 0,
-  });
+  return replies.reduce(
+    (a, r) => ({
+      opened: a.opened + r.opened,
+      failed: a.failed + r.failed,
+      ms: Math.max(a.ms, r.ms),
+      connectP50Ms: Math.max(a.connectP50Ms, r.connectP50Ms),
+      connectP99Ms: Math.max(a.connectP99Ms, r.connectP99Ms),
+    }),
+    { opened: 0, failed: 0, ms: 0, connectP50Ms: 0, connectP99Ms: 0 },
+  );
 }
 
 async function clientTotals(clients) {
@@ -200,11 +239,25 @@ async function until(check, timeoutMs, everyMs = 100) {
 
 // ---------------------------------------------------------------- publisher (this process)
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+
+/**
+ * Publishes `events` to `server` in one POST: Herald and the baseline take `{topic,type,data}`
+ * or `{events:[...]}`; nchan takes one event per POST, its body the data (`?topic=`).
+ */
+function publish(server, events) {
+  if (server.kind === 'nchan') {
+    if (events.length !== 1) throw new Error('nchan takes one event per publish');
+    const [e] = events;
+    return post(`${server.url}/events?topic=${encodeURIComponent(e.topic)}`, e.data);
+  }
+  return post(`${server.url}/events`, events.length === 1 ? events[0] : { events });
+}
+
 function post(url, body) {
   const text = JSON.stringify(body);
   return new Promise((ok, fail) => {
     const req = http.request(
-      `${url}/events`,
+      url,
       {
         method: 'POST',
         agent,
@@ -219,8 +272,9 @@ function post(url, body) {
         res.setEncoding('utf8');
         res.on('data', (c) => (out += c));
         res.on('end', () => {
-          if (res.statusCode !== 202) fail(new Error(`publish ${res.statusCode}: ${out}`));
-          else ok(JSON.parse(out || '{}'));
+          if (res.statusCode < 200 || res.statusCode >= 300) {
+            fail(new Error(`publish ${res.statusCode}: ${out}`));
+          } else ok(res.headers['content-type']?.includes('json') ? JSON.parse(out || '{}') : {});
         });
       },
     );
@@ -235,11 +289,12 @@ const PAD = 'x'.repeat(64);
 const event = (topic) => ({ topic, type: 'tick', data: { t: Date.now(), p: PAD } });
 
 /**
- * Publishes as fast as the server takes it, in batches, while keeping at most `window` events
- * per subscriber in flight (so neither server buffers without bound).
+ * Publishes as fast as the server takes it, `inFlight` POSTs at a time of `batch` events each
+ * (default: batches sized to the subscriber count, 2 in flight), while keeping at most `window`
+ * events per subscriber in flight (so no server buffers without bound).
  */
-async function flood(server, clients, subs, { warmMs, measureMs }) {
-  const batch = Math.max(1, Math.min(100, Math.round(20_000 / subs)));
+async function flood(server, clients, subs, { warmMs, measureMs, batch: fixed, inFlight = 2 }) {
+  const batch = fixed ?? Math.max(1, Math.min(100, Math.round(20_000 / subs)));
   const window = 200;
   let published = 0;
   let received = 0;
@@ -259,10 +314,13 @@ async function flood(server, clients, subs, { warmMs, measureMs }) {
         continue;
       }
       published += batch;
-      await post(server.url, { events: Array.from({ length: batch }, () => event('bench')) });
+      await publish(
+        server,
+        Array.from({ length: batch }, () => event('bench')),
+      );
     }
   };
-  const workers = [worker(), worker()];
+  const workers = Array.from({ length: inFlight }, () => worker());
   await sleep(warmMs);
   const f0 = (await clientTotals(clients)).frames;
   const c0 = await serverStats(server);
@@ -276,10 +334,15 @@ async function flood(server, clients, subs, { warmMs, measureMs }) {
   polling = false;
   await poller;
   const totals = await clientTotals(clients);
+  const deliveries = f1 - f0;
   return {
-    deliveriesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0)),
+    deliveriesPerS: Math.round((deliveries * 1000) / (t1 - t0)),
     serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / ((t1 - t0) * 1000)) * 100),
+    // Server CPU per delivery: less sensitive than the rate to a shared machine's other load.
+    serverCpuNsPerDelivery:
+      deliveries > 0 ? Math.round(((c1.cpuUs - c0.cpuUs) * 1000) / deliveries) : -1,
     batch,
+    inFlight,
     closedByServer: totals.closed,
   };
 }
@@ -297,7 +360,7 @@ async function paced(server, clients, subs, rate, ms, { topic = 'bench', publish
     const due = t0 + (i * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
-    pending.push(post(target.url, event(topic)));
+    pending.push(publish(target, [event(topic)]));
   }
   await Promise.all(pending);
   const t1 = Date.now();
@@ -334,18 +397,45 @@ async function withServer(kind, env, fn) {
   }
 }
 
+/** RSS and heap per idle stream: `T.idle` streams over 100 topics, a token per stream. */
 async function idleMemory(kind) {
+  const n = T.idle;
+  const tokens = await tokensFor(n);
   return withServer(kind, {}, async (server, clientsOf) => {
-    const n = T.idle;
     const clients = await clientsOf(4);
     await sleep(500);
     const before = await serverStats(server, true);
+    if (process.env.BENCH_HEAP_SNAPSHOT && kind === 'herald') {
+      const dir = resolve(here, 'results/prof');
+      mkdirSync(dir, { recursive: true });
+      await request(
+        server.child,
+        { cmd: 'heapsnapshot', file: `${dir}/idle-before.heapsnapshot` },
+        'heapsnapshot',
+        120_000,
+      );
+    }
     const paths = Array.from({ length: 100 }, (_, i) => `/events?topic=idle/${i}`);
-    const { opened, failed } = await connect(clients, server.port, n, { path: paths, batch: 250 });
+    const { opened, failed } = await connect(clients, server.port, n, {
+      path: paths,
+      batch: 250,
+      tokens,
+    });
     await until(async () => (await clientTotals(clients)).firstSeen >= opened, 60_000, 200);
     await sleep(1000);
     const after = await serverStats(server, true);
     const totals = await clientTotals(clients);
+    if (process.env.BENCH_HEAP_SNAPSHOT && kind === 'herald') {
+      // Profiling aid: bench/heap-top.mjs diffs these two (per-stream retained objects).
+      const dir = resolve(here, 'results/prof');
+      mkdirSync(dir, { recursive: true });
+      await request(
+        server.child,
+        { cmd: 'heapsnapshot', file: `${dir}/idle-after.heapsnapshot` },
+        'heapsnapshot',
+        120_000,
+      );
+    }
     return {
       connections: totals.firstSeen,
       failed: failed + totals.closed,
@@ -357,13 +447,61 @@ async function idleMemory(kind) {
   });
 }
 
-async function fanOut(kind, subs) {
+async function fanOut(kind, subs, publishing = {}) {
   return withServer(kind, {}, async (server, clientsOf) => {
     const clients = await clientsOf(subs >= 4000 ? 4 : 2);
     await connect(clients, server.port, subs);
     await until(async () => (await clientTotals(clients)).firstSeen >= subs, 60_000, 100);
-    return flood(server, clients, subs, { warmMs: T.warm, measureMs: T.fan });
+    return flood(server, clients, subs, { warmMs: T.warm, measureMs: T.fan, ...publishing });
   });
+}
+
+/**
+ * Connections established per second: `T.connect` streams, a token per stream, 256 in flight
+ * from 4 client processes; a stream counts once its first frame (headers + `retry:`) arrived.
+ */
+async function connectRate(kind) {
+  const n = T.connect;
+  const tokens = await tokensFor(n);
+  return withServer(kind, {}, async (server, clientsOf) => {
+    const clients = await clientsOf(4);
+    await sleep(300);
+    if (kind !== 'nchan') await resetEld(server);
+    const c0 = await serverStats(server);
+    const r = await connect(clients, server.port, n, {
+      path: '/events?topic=connect',
+      tokens,
+      batch: 64,
+      waitFirst: true,
+    });
+    const c1 = await serverStats(server);
+    return {
+      streams: r.opened,
+      failed: r.failed,
+      ms: r.ms,
+      perS: Math.round((r.opened * 1000) / Math.max(1, r.ms)),
+      connectP50Ms: r.connectP50Ms,
+      connectP99Ms: r.connectP99Ms,
+      serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / (r.ms * 1000)) * 100),
+      eldP99Ms: kind === 'nchan' ? undefined : round1(c1.eldP99),
+    };
+  });
+}
+
+/** Runs `fn('nchan')` when nchan is a peer in this run; undefined (logged once) when not. */
+let nchanNoted = false;
+async function nchanPeer(fn) {
+  if (NCHAN_OFF) {
+    if (!nchanNoted) log(`nchan: not a peer in this run (${NCHAN_OFF})`);
+    nchanNoted = true;
+    return undefined;
+  }
+  try {
+    return await fn('nchan');
+  } catch (err) {
+    log(`nchan: failed: ${String(err.message ?? err).split('\n')[0]}`);
+    return undefined;
+  }
 }
 
 async function paceLatency(kind, subs, rate, env = {}, gzip = false) {
@@ -439,9 +577,10 @@ async function redisLatency(kind, redisUrl, subs, rate) {
 async function storm(kind, n) {
   return withServer(kind, {}, async (server, clientsOf) => {
     const clients = await clientsOf(4);
-    const first = await post(server.url, {
-      events: Array.from({ length: 100 }, () => event('storm')),
-    });
+    const first = await publish(
+      server,
+      Array.from({ length: 100 }, () => event('storm')),
+    );
     const replayed = 50;
     const cursor = first.ids[first.ids.length - 1 - replayed];
     await resetEld(server);
@@ -485,10 +624,22 @@ const results = {
   scenarios: {},
 };
 
-function row(name, unit, herald, baseline, { better, target, met }) {
-  const ratio =
-    herald !== undefined && baseline ? Math.round((herald / baseline) * 100) / 100 : undefined;
-  rows.push({ name, unit, herald, baseline, ratio, better, target, met });
+const ratioOf = (a, b) => (a !== undefined && b ? Math.round((a / b) * 100) / 100 : undefined);
+
+/** One table row: Herald, bare Node and (when a peer here) nchan, with Herald's ratios. */
+function row(name, unit, herald, baseline, { better, target, met, nchan }) {
+  rows.push({
+    name,
+    unit,
+    herald,
+    baseline,
+    nchan,
+    ratio: ratioOf(herald, baseline),
+    nchanRatio: ratioOf(herald, nchan),
+    better,
+    target,
+    met,
+  });
 }
 
 async function scenario(key, title, fn) {
@@ -515,59 +666,43 @@ process.on('SIGINT', () => {
 });
 process.on('exit', stopAll);
 
-await scenario('a', `idle memory at ${T.idle} connections`, async () => {
-  const herald = await idleMemory('herald');
-  const raw = await idleMemory('herald-raw');
-  const baseline = await idleMemory('baseline');
-  row('a. RSS per idle connection', 'KB', herald.rssPerConnKB, baseline.rssPerConnKB, {
-    better: 'lower',
-    target: '<= 1.3x',
-    met: herald.rssPerConnKB <= 1.3 * baseline.rssPerConnKB,
-  });
-  row('a. JS heap per idle connection', 'KB', herald.heapPerConnKB, baseline.heapPerConnKB, {
-    better: 'lower',
-    target: '',
-    met: undefined,
-  });
-  row(
-    'a. RSS per idle conn, raw GET path (no Express)',
-    'KB',
-    raw.rssPerConnKB,
-    baseline.rssPerConnKB,
-    {
-      better: 'lower',
-      target: 'info',
-      met: undefined,
-    },
-  );
-  return { herald, heraldRawPath: raw, baseline };
-});
-
-await scenario('b', 'fan-out deliveries/s at maximum publish rate', async () => {
+await scenario('s', 'fan-out, single-event publishes (4 in flight), 1k and 10k', async () => {
   const out = {};
+  const single = { batch: 1, inFlight: 4 };
   for (const subs of [1000, 10_000]) {
-    const herald = await fanOut('herald', subs);
-    const baseline = await fanOut('baseline', subs);
-    const want = subs === 1000 ? 2.0 : 1.5;
+    const herald = await fanOut('herald', subs, single);
+    const baseline = await fanOut('baseline', subs, single);
+    const nchan = await nchanPeer((kind) => fanOut(kind, subs, single));
+    const want = subs === 1000 ? 1.0 : 1.5;
     row(
-      `b. fan-out deliveries/s, ${subs / 1000}k subs`,
+      `s. fan-out deliveries/s, ${subs / 1000}k subs (1 event/POST)`,
       '/s',
       herald.deliveriesPerS,
       baseline.deliveriesPerS,
       {
+        nchan: nchan?.deliveriesPerS,
         better: 'higher',
-        target: `>= ${want}x`,
-        met: herald.deliveriesPerS >= want * baseline.deliveriesPerS,
+        target: nchan ? `>= ${want}x nchan, no loss` : `>= ${want}x nchan (no nchan here)`,
+        met: nchan
+          ? herald.deliveriesPerS >= want * nchan.deliveriesPerS && herald.closedByServer === 0
+          : undefined,
       },
     );
     row(
-      `b. server CPU during fan-out, ${subs / 1000}k`,
+      `s. server CPU ns per delivery, ${subs / 1000}k`,
+      'ns',
+      herald.serverCpuNsPerDelivery,
+      baseline.serverCpuNsPerDelivery,
+      { nchan: nchan?.serverCpuNsPerDelivery, better: 'lower', target: '', met: undefined },
+    );
+    row(
+      `s. server CPU during fan-out, ${subs / 1000}k`,
       '%',
       herald.serverCpuPct,
       baseline.serverCpuPct,
-      { better: 'info', target: '', met: undefined },
+      { nchan: nchan?.serverCpuPct, better: 'info', target: '', met: undefined },
     );
-    out[`subs${subs}`] = { herald, baseline };
+    out[`subs${subs}`] = { herald, baseline, nchan };
   }
   return out;
 });
@@ -577,30 +712,35 @@ await scenario('c', 'latency at 1k subscribers (100 and 20 events/s) and gzip', 
   for (const rate of [100, 20]) {
     const herald = await paceLatency('herald', 1000, rate);
     const baseline = await paceLatency('baseline', 1000, rate);
+    const nchan = await nchanPeer((kind) => paceLatency(kind, 1000, rate));
     row(`c. p50 latency, 1k x ${rate}/s`, 'ms', herald.p50Ms, baseline.p50Ms, {
+      nchan: nchan?.p50Ms,
       better: 'lower',
       target: '',
       met: undefined,
     });
     row(`c. p99 latency, 1k x ${rate}/s`, 'ms', herald.p99Ms, baseline.p99Ms, {
+      nchan: nchan?.p99Ms,
       better: 'lower',
-      target: rate === 100 ? '< 50 ms, all delivered' : '<= baseline',
+      target: rate === 100 ? '<= nchan, all delivered' : '<= bare',
       met:
         rate === 100
-          ? herald.p99Ms < 50 && herald.delivered >= 100
+          ? (nchan ? herald.p99Ms <= nchan.p99Ms : herald.p99Ms < 50) && herald.delivered >= 100
           : herald.p99Ms <= baseline.p99Ms,
     });
     row(`c. delivered within 5 s, 1k x ${rate}/s`, '%', herald.delivered, baseline.delivered, {
+      nchan: nchan?.delivered,
       better: 'higher',
       target: '',
       met: undefined,
     });
     row(`c. server CPU, 1k x ${rate}/s`, '%', herald.serverCpuPct, baseline.serverCpuPct, {
+      nchan: nchan?.serverCpuPct,
       better: 'lower',
-      target: rate === 20 ? '<= baseline' : '',
-      met: rate === 20 ? herald.serverCpuPct <= baseline.serverCpuPct : undefined,
+      target: rate === 20 ? '<= bare' : '< 70%',
+      met: rate === 20 ? herald.serverCpuPct <= baseline.serverCpuPct : herald.serverCpuPct < 70,
     });
-    out[`rate${rate}`] = { herald, baseline };
+    out[`rate${rate}`] = { herald, baseline, nchan };
   }
   // BATCH_LINGER_MS: fewer socket writes per connection (the profile's top cost at 100/s).
   const linger = await paceLatency('herald', 1000, 100, { BATCH_LINGER_MS: '10' });
@@ -643,6 +783,83 @@ await scenario('c', 'latency at 1k subscribers (100 and 20 events/s) and gzip', 
     met: undefined,
   });
   out.gzip = { herald: gzip, off: plain };
+  return out;
+});
+
+await scenario('a', `idle memory at ${T.idle} streams, a token per stream`, async () => {
+  const herald = await idleMemory('herald');
+  const baseline = await idleMemory('baseline');
+  const nchan = await nchanPeer((kind) => idleMemory(kind));
+  row(
+    `a. RSS per idle stream, ${T.idle / 1000}k`,
+    'KB',
+    herald.rssPerConnKB,
+    baseline.rssPerConnKB,
+    {
+      nchan: nchan?.rssPerConnKB,
+      better: 'lower',
+      target: '<= bare',
+      met: herald.rssPerConnKB <= baseline.rssPerConnKB,
+    },
+  );
+  row('a. JS heap per idle stream', 'KB', herald.heapPerConnKB, baseline.heapPerConnKB, {
+    better: 'lower',
+    target: '',
+    met: undefined,
+  });
+  return { herald, baseline, nchan };
+});
+
+await scenario('k', `connections established/s at ${T.connect / 1000}k, JWT auth`, async () => {
+  const herald = await connectRate('herald');
+  const baseline = await connectRate('baseline');
+  const nchan = await nchanPeer((kind) => connectRate(kind));
+  row(`k. connections established/s, ${T.connect / 1000}k`, '/s', herald.perS, baseline.perS, {
+    nchan: nchan?.perS,
+    better: 'higher',
+    target: '>= 0.8x bare',
+    met: herald.failed === 0 && herald.perS >= 0.8 * baseline.perS,
+  });
+  row('k. connect p99 (request to first frame)', 'ms', herald.connectP99Ms, baseline.connectP99Ms, {
+    nchan: nchan?.connectP99Ms,
+    better: 'lower',
+    target: '',
+    met: undefined,
+  });
+  row('k. event-loop delay p99 while connecting', 'ms', herald.eldP99Ms, baseline.eldP99Ms, {
+    better: 'lower',
+    target: '< 100 ms',
+    met: herald.eldP99Ms < 100,
+  });
+  return { herald, baseline, nchan };
+});
+
+await scenario('b', 'fan-out deliveries/s, batch publishes, at maximum publish rate', async () => {
+  const out = {};
+  for (const subs of [1000, 10_000]) {
+    const herald = await fanOut('herald', subs);
+    const baseline = await fanOut('baseline', subs);
+    const want = subs === 1000 ? 2.0 : 1.5;
+    row(
+      `b. fan-out deliveries/s, ${subs / 1000}k subs (batch POSTs)`,
+      '/s',
+      herald.deliveriesPerS,
+      baseline.deliveriesPerS,
+      {
+        better: 'higher',
+        target: `>= ${want}x`,
+        met: herald.deliveriesPerS >= want * baseline.deliveriesPerS,
+      },
+    );
+    row(
+      `b. server CPU during fan-out, ${subs / 1000}k`,
+      '%',
+      herald.serverCpuPct,
+      baseline.serverCpuPct,
+      { better: 'info', target: '', met: undefined },
+    );
+    out[`subs${subs}`] = { herald, baseline };
+  }
   return out;
 });
 
@@ -692,7 +909,6 @@ await scenario('d', 'latency across two instances through Redis', async () => {
 
 await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once', async () => {
   const herald = await storm('herald', 5000);
-  const raw = await storm('herald-raw', 5000);
   const baseline = await storm('baseline', 5000);
   row('e. storm: all 5k resumed after', 'ms', herald.allResumedMs, baseline.allResumedMs, {
     better: 'lower',
@@ -704,18 +920,7 @@ await scenario('e', 'reconnect storm: 5k clients resuming with cursors at once',
     target: '< 200 ms',
     met: herald.eldP99Ms < 200,
   });
-  row(
-    'e. storm, raw GET path (no Express): resumed after',
-    'ms',
-    raw.allResumedMs,
-    baseline.allResumedMs,
-    {
-      better: 'lower',
-      target: 'info',
-      met: undefined,
-    },
-  );
-  return { herald, heraldRawPath: raw, baseline };
+  return { herald, baseline };
 });
 
 await scenario(
@@ -794,13 +999,25 @@ await scenario('h', 'HTTP/2: streams per connection, memory and CPU per stream',
 results.finishedAt = new Date().toISOString();
 results.table = rows;
 const fmt = (v) => (v === undefined || Number.isNaN(v) ? '-' : String(v));
-const header = ['scenario', 'unit', 'herald', 'baseline', 'ratio', 'target', 'met'];
+const header = [
+  'scenario',
+  'unit',
+  'herald',
+  'bare node',
+  'nchan',
+  'vs bare',
+  'vs nchan',
+  'target',
+  'met',
+];
 const lines = rows.map((r) => [
   r.name,
   r.unit,
   fmt(r.herald),
   fmt(r.baseline),
+  fmt(r.nchan),
   r.ratio === undefined ? '-' : `${r.ratio}x`,
+  r.nchanRatio === undefined ? '-' : `${r.nchanRatio}x`,
   r.target || '',
   r.met === undefined ? '' : r.met ? 'yes' : 'NO',
 ]);

@@ -1,7 +1,9 @@
 // Hosts one server under test in its own process (pinned by the runner) and answers the runner
-// over IPC: {cmd:'stats'} -> rss, cpu, event-loop delay; {cmd:'reset'} clears the delay histogram.
+// over IPC: {cmd:'stats'} -> rss, cpu, event-loop delay; {cmd:'reset'} clears the delay histogram;
+// {cmd:'heapsnapshot', file} writes a heap snapshot (after a GC).
 // argv: herald | baseline; env HERALD_* for Herald, BASELINE_REDIS for the baseline.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { createRequire } from 'node:module';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +17,12 @@ process.once('SIGINT', () => process.exit(0));
 
 async function main() {
   let url;
-  if (kind === 'herald' || kind === 'herald-raw') {
+  if (kind === 'herald') {
     const require = createRequire(import.meta.url);
     require('reflect-metadata');
     const { startGateway } = require(resolve(here, '../dist/apps/gateway/src/bootstrap.js'));
     const gateway = await startGateway(process.env);
     url = gateway.url;
-    if (kind === 'herald-raw') rawEventsPath(require, gateway);
   } else {
     const { startBaseline } = await import('./baseline-server.mjs');
     ({ url } = await startBaseline({
@@ -47,44 +48,15 @@ async function main() {
         eldP99: eld.percentile(99) / 1e6,
         eldMax: eld.max / 1e6,
       });
+    } else if (m.cmd === 'heapsnapshot') {
+      global.gc?.();
+      process.send({ type: 'heapsnapshot', file: writeHeapSnapshot(m.file) });
     } else if (m.cmd === 'reset') {
       eld.reset();
       process.send({ type: 'reset' });
     }
   });
   process.send({ type: 'ready', url });
-}
-
-/**
- * Measurement only (ARCHITECTURE.md, adapter decision): serves GET /events straight from the
- * Node `request` event, skipping Express and Nest's router (and so any guard), to price them.
- */
-function rawEventsPath(require, gateway) {
-  const streams = require(resolve(here, '../dist/libs/streams/src/index.js'));
-  const { Broker } = require(resolve(here, '../dist/libs/broker/src/index.js'));
-  const service = gateway.app.get(streams.StreamsService);
-  const broker = gateway.app.get(Broker);
-  const server = gateway.app.getHttpServer();
-  const listeners = server.listeners('request');
-  server.removeAllListeners('request');
-  server.on('request', (req, res) => {
-    if (req.method === 'GET' && req.url.startsWith('/events?')) {
-      const q = new URL(req.url, 'http://localhost').searchParams;
-      const header = req.headers['last-event-id'];
-      const request = streams.parseSubscription(
-        {
-          topics: q.getAll('topic'),
-          headerCursor: header,
-          queryCursor: q.get('lastEventId') ?? undefined,
-        },
-        32,
-        (c) => broker.isWellFormedCursor(c),
-      );
-      service.open(req, res, request, { ip: req.socket.remoteAddress ?? '' });
-      return;
-    }
-    for (const l of listeners) l.call(server, req, res);
-  });
 }
 
 main().catch((err) => {

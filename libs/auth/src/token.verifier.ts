@@ -1,6 +1,19 @@
-import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  UnsecuredJWT,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTClaimVerificationOptions,
+  type JWTPayload,
+} from 'jose';
 import { parsePublicKeyPem } from '@herald/config';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
@@ -8,6 +21,16 @@ import type { AuthModuleOptions } from './auth.options';
 /** Header parameters that would let a token pick its own key: refused outright, never fetched. */
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const;
 const MAX_CLOCK_TOLERANCE_S = 60;
+
+/** The HMAC algorithms verified synchronously with `node:crypto` (see {@link TokenVerifier}). */
+const HMAC_HASHES: Readonly<Record<string, string>> = {
+  HS256: 'sha256',
+  HS384: 'sha384',
+  HS512: 'sha512',
+};
+
+/** `{"alg":"none"}`: the header jose's claim checks run under once the HMAC is verified. */
+const CHECKED_HEADER = Buffer.from('{"alg":"none"}', 'utf8').toString('base64url');
 
 /** Why a token was refused; safe to show (never contains the token). */
 export class TokenRejectedError extends Error {
@@ -20,6 +43,13 @@ export class TokenRejectedError extends Error {
 /**
  * Verifies compact JWS tokens with `jose` against the configured key, accepting only the
  * configured algorithms. `exp` is required; `nbf`, `iss` and `aud` are checked.
+ *
+ * HS256/384/512 with a shared secret are verified synchronously: the MAC with `node:crypto`
+ * (`createHmac`, constant-time compare against the canonical base64url signature), then the
+ * claims with jose's own claim checks (`UnsecuredJWT.decode` of the verified payload, same
+ * options as `jwtVerify`). jose's WebCrypto path costs about 10x the CPU per token (an async
+ * job per verification), which bounded the connection rate; asymmetric keys keep `jwtVerify`.
+ * Headers with `crit` or `b64` are refused on that path (jose would accept only `b64`).
  */
 @Injectable()
 export class TokenVerifier {
@@ -58,14 +88,51 @@ export class TokenVerifier {
     for (const name of KEY_HEADERS) {
       if (name in header) throw new TokenRejectedError(`token header "${name}" is not accepted`);
     }
+    const hmac = this.key.type === 'secret' ? HMAC_HASHES[header.alg] : undefined;
+    if (hmac !== undefined) return this.verifyHmac(token, header, hmac);
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: this.algorithms,
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        clockTolerance: this.clockTolerance,
-        requiredClaims: ['exp'],
+        ...this.claimChecks(),
       });
+      if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
+      return payload;
+    } catch (err) {
+      throw new TokenRejectedError(reason(err));
+    }
+  }
+
+  private claimChecks(): JWTClaimVerificationOptions {
+    return {
+      issuer: this.options.issuer,
+      audience: this.options.audience,
+      clockTolerance: this.clockTolerance,
+      requiredClaims: ['exp'],
+    };
+  }
+
+  private verifyHmac(token: string, header: object, hash: string): JWTPayload {
+    if ('crit' in header || 'b64' in header) {
+      throw new TokenRejectedError('token header "crit"/"b64" is not accepted');
+    }
+    const first = token.indexOf('.');
+    const last = token.lastIndexOf('.');
+    if (first <= 0 || token.indexOf('.', first + 1) !== last) {
+      throw new TokenRejectedError('malformed token');
+    }
+    const expected = Buffer.from(
+      createHmac(hash, this.key).update(token.slice(0, last)).digest('base64url'),
+      'latin1',
+    );
+    const presented = Buffer.from(token.slice(last + 1), 'latin1');
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new TokenRejectedError('token signature invalid');
+    }
+    try {
+      const { payload } = UnsecuredJWT.decode(
+        `${CHECKED_HEADER}.${token.slice(first + 1, last)}.`,
+        this.claimChecks(),
+      );
       if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
       return payload;
     } catch (err) {

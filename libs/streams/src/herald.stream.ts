@@ -61,7 +61,17 @@ export interface StreamSource {
 
 /** The stream pipeline's side of a subscription made while it runs a route. */
 export interface StreamClaimant {
-  claim(source: StreamSource, downstream: Subscriber<HeraldEvent>): TeardownLogic;
+  /**
+   * A Herald stream was subscribed: `stream` is that Observable itself, `downstream` the
+   * subscriber the route's operators (if any) and Nest's plumbing put in front of it.
+   */
+  claim(
+    source: StreamSource,
+    downstream: Subscriber<HeraldEvent>,
+    stream: HeraldStream,
+  ): TeardownLogic;
+  /** The route's handler returned `value` (recorded by `@StreamRoute`). */
+  returned(value: unknown): void;
 }
 
 /**
@@ -83,7 +93,9 @@ export class HeraldStream extends Observable<HeraldEvent> {
   ) {
     super((subscriber) => {
       const claimant = streamScope.getStore();
-      return claimant === undefined ? outside(subscriber) : claimant.claim(source, subscriber);
+      return claimant === undefined
+        ? outside(subscriber)
+        : claimant.claim(source, subscriber, this);
     });
   }
 }

@@ -5,6 +5,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { Observable } from 'rxjs';
 import { StreamPipeline } from './stream.pipeline';
 
@@ -16,6 +17,9 @@ import { StreamPipeline } from './stream.pipeline';
  */
 @Injectable()
 export class StreamInterceptor implements NestInterceptor {
+  /** Per handler: no interceptor of the route runs inside this one (none can see events). */
+  private readonly innermost = new WeakMap<object, boolean>();
+
   constructor(private readonly pipeline: StreamPipeline) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<undefined> {
@@ -24,6 +28,21 @@ export class StreamInterceptor implements NestInterceptor {
       http.getRequest<IncomingMessage>(),
       http.getResponse<ServerResponse>(),
       next,
+      this.isInnermost(context.getHandler()),
     );
+  }
+
+  /**
+   * Interceptors a method declares above `@StreamRoute` run inside this one and may map the
+   * handler's events: then every event goes through them (no direct path).
+   */
+  private isInnermost(handler: object): boolean {
+    let innermost = this.innermost.get(handler);
+    if (innermost === undefined) {
+      const declared = Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined;
+      innermost = declared?.at(-1) === StreamInterceptor;
+      this.innermost.set(handler, innermost);
+    }
+    return innermost;
   }
 }

@@ -6,11 +6,14 @@ import {
   Injectable,
   Module,
   UnauthorizedException,
+  UseInterceptors,
+  type CallHandler,
   type INestApplication,
+  type NestInterceptor,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { filter, map, of, type Observable } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Subscriber, filter, map, of, type Observable } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker, BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
 import { openStream, type SseStream } from '../../../test/support/sse-client';
@@ -72,6 +75,14 @@ class HeaderAuthorization extends StreamAuthorization {
   }
 }
 
+/** A method interceptor that sees the handler's events (declared above `@StreamRoute`). */
+@Injectable()
+class TagInterceptor implements NestInterceptor {
+  intercept(_: unknown, next: CallHandler<HeraldEvent>): Observable<HeraldEvent> {
+    return next.handle().pipe(map((e) => ({ ...e, type: `tagged.${e.type}` })));
+  }
+}
+
 /** Observes nothing (the streams observer is a required port). */
 class QuietObserver extends StreamsObserver {}
 
@@ -110,6 +121,12 @@ class RoutesController {
       filter((e) => e.type !== 'skip'),
       map((e) => ({ ...e, data: JSON.stringify({ wrapped: JSON.parse(e.data) as unknown }) })),
     );
+  }
+
+  @UseInterceptors(TagInterceptor)
+  @StreamRoute('intercepted')
+  intercepted(): HeraldStream {
+    return this.streams.events(['t/a']);
   }
 
   @StreamRoute('not-herald')
@@ -263,6 +280,51 @@ describe('StreamPipeline', () => {
       [first, '{"wrapped":1}'],
       [third, '{"wrapped":3}'],
     ]);
+  });
+
+  it("should write an unmapped route's events straight from the broker, past any rxjs subscriber", async () => {
+    const s = await open('/plain');
+    await waitFor(() => s.retries.length > 0, 'open');
+    const next = vi.spyOn(Subscriber.prototype, 'next');
+    try {
+      const ids = [await publish('x', 1), await publish('y', 2)];
+      await s.waitForEvents(2);
+      expect(s.events.map((e) => [e.id, e.event, e.data])).toEqual([
+        [ids[0], 'x', '1'],
+        [ids[1], 'y', '2'],
+      ]);
+      expect(next).not.toHaveBeenCalled();
+    } finally {
+      next.mockRestore();
+    }
+  });
+
+  it("should run a mapped route's operators for every event it writes", async () => {
+    const s = await open('/mapped');
+    await waitFor(() => s.retries.length > 0, 'open');
+    const next = vi.spyOn(Subscriber.prototype, 'next');
+    try {
+      const id = await publish('x', 7);
+      await s.waitForEvents(1);
+      expect(s.events.map((e) => [e.id, e.data])).toEqual([[id, '{"wrapped":7}']]);
+      expect(next).toHaveBeenCalled();
+    } finally {
+      next.mockRestore();
+    }
+  });
+
+  it('should keep the chain when an interceptor inside the stream route sees the events', async () => {
+    const s = await open('/intercepted');
+    await waitFor(() => s.retries.length > 0, 'open');
+    const next = vi.spyOn(Subscriber.prototype, 'next');
+    try {
+      const id = await publish('x', 1);
+      await s.waitForEvents(1);
+      expect(s.events.map((e) => [e.id, e.event])).toEqual([[id, 'tagged.x']]);
+      expect(next).toHaveBeenCalled();
+    } finally {
+      next.mockRestore();
+    }
   });
 
   it('should answer 500 when a stream route returns an Observable that is not a Herald stream', async () => {

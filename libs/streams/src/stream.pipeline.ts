@@ -10,6 +10,7 @@ import {
   streamScope,
   type DialectOpening,
   type HeraldEvent,
+  type HeraldStream,
   type StreamClaimant,
   type StreamSource,
 } from './herald.stream';
@@ -71,13 +72,31 @@ export class StreamPipeline {
   ) {}
 
   /**
-   * Runs a stream route: an Observable that emits once (then completes) when the stream is over
-   * or was refused, and errors (before any byte is written) with the domain error of a refusal
-   * the exception filter answers. Unsubscribing (the client left) frees everything.
+   * Runs a stream route: an Observable that emits once (then completes) once the stream is open
+   * (the connection owns it from then on, so Nest's per-request objects are freed), or when it
+   * was answered without one (shed, HEAD), and errors (before any byte is written) with the
+   * domain error of a refusal the exception filter answers. Unsubscribing before the stream
+   * opened (the client left) frees everything.
+   * `directAllowed`: nothing between the handler and the pipeline can see events (no inner
+   * interceptor), so a Herald stream the handler returned as it is is written straight from
+   * the broker to the connection; otherwise every event goes through the route's Observable.
    */
-  run(req: IncomingMessage, res: ServerResponse, handler: StreamHandler): Observable<undefined> {
+  run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: StreamHandler,
+    directAllowed = false,
+  ): Observable<undefined> {
     return new Observable<undefined>((result) => {
-      const session = new StreamSession(this, this.observer, this.logger, req, res, result);
+      const session = new StreamSession(
+        this,
+        this.observer,
+        this.logger,
+        req,
+        res,
+        result,
+        directAllowed,
+      );
       session.start(handler);
       return () => session.cancel();
     });
@@ -95,6 +114,12 @@ class StreamSession implements StreamClaimant {
   private opening: DialectOpening | undefined;
   private cancelled = false;
   private over = false;
+  /** What the handler returned, until its Herald stream is claimed. */
+  private returnedValue: unknown;
+  /** Broker events go straight to the connection: the route returned its Herald stream as is. */
+  private direct = false;
+  /** The stream is open and owned by its connection: Nest's side of the request is over. */
+  private detached = false;
 
   constructor(
     private readonly pipeline: StreamPipeline,
@@ -103,6 +128,7 @@ class StreamSession implements StreamClaimant {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly result: Subscriber<undefined>,
+    private readonly directAllowed: boolean,
   ) {}
 
   start(handler: StreamHandler): void {
@@ -119,18 +145,30 @@ class StreamSession implements StreamClaimant {
 
   /** The client left (Nest unsubscribed): stop wherever the session is. */
   cancel(): void {
+    if (this.detached) return; // Nest let go once the stream opened; the connection owns it
     this.cancelled = true;
     this.connection?.abort('client');
     this.stop();
   }
 
-  claim(source: StreamSource, downstream: Subscriber<HeraldEvent>): TeardownLogic {
+  returned(value: unknown): void {
+    this.returnedValue = value;
+  }
+
+  claim(
+    source: StreamSource,
+    downstream: Subscriber<HeraldEvent>,
+    stream: HeraldStream,
+  ): TeardownLogic {
     if (this.source !== undefined) {
       downstream.error(new Error('a stream route returns exactly one Herald stream'));
       return;
     }
     this.source = source;
     this.downstream = downstream;
+    // No operator of the route sits between the broker and the connection: skip the chain.
+    this.direct = this.directAllowed && stream === this.returnedValue;
+    this.returnedValue = undefined;
     this.admit(source).catch((err: unknown) => this.fail(err));
     return () => {
       this.attachment?.unsubscribe();
@@ -246,7 +284,9 @@ class StreamSession implements StreamClaimant {
         replayPending = false;
       });
     }
-    const downstream = this.downstream;
+    // The direct path writes each event as the route's chain would (an unmapped route's chain
+    // passes it through unchanged); a mapped or filtered route's events go through its operators.
+    const downstream = this.direct ? undefined : this.downstream;
     const sink: BrokerSink = {
       next: (message: BrokerMessage) => {
         if (replayPending) {
@@ -255,8 +295,10 @@ class StreamSession implements StreamClaimant {
           else this.observer.replayed(connection, message.reason);
         }
         // Events go through the route's operators; resets are the pipeline's own.
-        if (message.kind === 'event') downstream?.next(message);
-        else {
+        if (message.kind === 'event') {
+          if (downstream === undefined) connection.deliver(message);
+          else downstream.next(message);
+        } else {
           connection.cursor = message.cursor;
           connection.sendControl('herald.reset', { reason: message.reason });
         }
@@ -285,6 +327,27 @@ class StreamSession implements StreamClaimant {
     // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
     connection.attach(attachment);
     releaseRoutingState(req, res);
+    this.detach();
+  }
+
+  /**
+   * The stream is open: Nest's request completes now (its interceptor chain, handler promise,
+   * disconnect listeners and per-request subjects are freed) rather than when the stream ends;
+   * the connection's close hooks end it from here. On the direct path the route's Observable
+   * chain carries nothing either, so it is let go too (the connection holds the attachment).
+   */
+  private detach(): void {
+    if (this.over) return;
+    this.detached = true;
+    if (this.direct) {
+      this.attachment = undefined;
+      this.downstream = undefined;
+      const handler = this.handler;
+      this.handler = undefined;
+      handler?.unsubscribe();
+    }
+    this.result.next(undefined);
+    this.result.complete();
   }
 
   /** An event out of the route's Observable: framed once per event object, then queued. */

@@ -12,7 +12,10 @@ export interface StreamsModuleOptions {
   readonly shedMode: 'retry' | 'status';
   /** Window over which drain spreads closes (SHUTDOWN_GRACE_MS). */
   readonly shutdownGraceMs: number;
-  /** Extra time to coalesce writes per connection (BATCH_LINGER_MS); 0 flushes once per tick. */
+  /**
+   * Ceiling of the adaptive write-coalescing wait (BATCH_LINGER_MS): under load a flush run waits
+   * up to the previous run's duration, never longer than this; 0 flushes once per tick.
+   */
   readonly batchLingerMs: number;
   /** How long before token `exp` a stream gets `herald.token-expiring` (TOKEN_EXPIRY_WARNING_MS). */
   readonly tokenExpiryWarningMs: number;

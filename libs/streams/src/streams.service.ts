@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Broker } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
+import { DueTimers } from './due.timers';
 import { HeraldStream, type StreamSource } from './herald.stream';
 import { respondShed, type ShedReason } from './shed.responder';
 import type { SseConnection } from './sse.connection';
@@ -39,6 +40,16 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
   readonly scheduler: WriteScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private drainPromise: Promise<void> | undefined;
+  /** `herald.token-expiring` warnings, one timer per distinct due time (not per stream). */
+  private readonly expiryWarnings = new DueTimers<SseConnection>((connection) => {
+    if (connection.expiresAt !== undefined) {
+      connection.sendControl('herald.token-expiring', { expiresAt: connection.expiresAt });
+    }
+  });
+  /** Ends at `exp`, one timer per distinct `exp` (JWT: whole seconds) shared by its streams. */
+  private readonly expiries = new DueTimers<SseConnection>((connection) =>
+    connection.end('token-expired'),
+  );
 
   constructor(
     private readonly broker: Broker,
@@ -96,14 +107,12 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
    */
   scheduleExpiry(connection: SseConnection, expiresAt: number): void {
     connection.expiresAt = expiresAt;
-    const warnIn = expiresAt - this.options.tokenExpiryWarningMs - Date.now();
-    const warn = longTimeout(warnIn, () =>
-      connection.sendControl('herald.token-expiring', { expiresAt }),
-    );
-    const end = longTimeout(expiresAt - Date.now(), () => connection.end('token-expired'));
+    const warnAt = expiresAt - this.options.tokenExpiryWarningMs;
+    this.expiryWarnings.add(warnAt, connection);
+    this.expiries.add(expiresAt, connection);
     connection.onClose(() => {
-      warn.cancel();
-      end.cancel();
+      this.expiryWarnings.delete(warnAt, connection);
+      this.expiries.delete(expiresAt, connection);
     });
   }
 
@@ -205,21 +214,4 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
       else if (connection.lastWriteAt <= due) connection.send(HEARTBEAT_FRAME);
     }
   }
-}
-
-/** Longest delay `setTimeout` honours (larger ones fire at once). */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** A `setTimeout` for any delay (tokens may live longer than 24.8 days); negative runs at once. */
-function longTimeout(delayMs: number, run: () => void): { cancel(): void } {
-  let timer: NodeJS.Timeout;
-  const arm = (remaining: number) => {
-    timer = setTimeout(
-      () => (remaining > MAX_TIMEOUT_MS ? arm(remaining - MAX_TIMEOUT_MS) : run()),
-      Math.max(0, Math.min(remaining, MAX_TIMEOUT_MS)),
-    );
-    timer.unref();
-  };
-  arm(delayMs);
-  return { cancel: () => clearTimeout(timer) };
 }
