@@ -19,6 +19,7 @@ const alias = {
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),
+  '@herald/http': resolve(root, 'libs/http/src/index.ts'),
 };
 
 export default defineConfig({

@@ -5,6 +5,7 @@ import { AuthModule } from '@herald/auth';
 import { BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
+import { HeraldExceptionFilter } from '@herald/http';
 import { LimitsModule } from '@herald/limits';
 import { StreamsModule } from '@herald/streams';
 import {
@@ -16,7 +17,6 @@ import {
 } from './app.options';
 import { HealthController } from './health/health.controller';
 import { ClientAddressModule } from './http/client-address.module';
-import { HeraldExceptionFilter } from './http/herald-exception.filter';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { LimitsTelemetry } from './telemetry/limits.telemetry';
 import { ObservabilityModule } from './telemetry/observability.module';

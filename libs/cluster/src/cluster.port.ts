@@ -21,7 +21,7 @@ export abstract class ClusterBus {
   /**
    * Sends `query` to every live instance and gathers their answers; instances that do not answer
    * within `timeoutMs` are left out.
-   * @throws Error when the request cannot be sent (e.g. Redis unreachable).
+   * @throws ClusterError (`cluster-unavailable`) when the request cannot be sent (Redis unreachable).
    */
   abstract collect<T>(
     query: string,

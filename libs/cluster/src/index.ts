@@ -1,4 +1,5 @@
 export { ClusterBus } from './cluster.port';
+export { ClusterError, ClusterErrorCode } from './cluster.errors';
 export type { ClusterAnswer, ClusterResponder } from './cluster.port';
 export { ClusterModule, createClusterBus } from './cluster.module';
 export type { ClusterModuleOptions } from './cluster.options';

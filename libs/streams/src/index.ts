@@ -24,6 +24,7 @@ export { ConnectionRegistry } from './connection.registry';
 export type { SseConnection } from './sse.connection';
 export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connection';
 export { frameEvent, isValidEventId } from './sse.frame';
+export { StreamShedError } from './shed.responder';
 export type { ShedReason } from './shed.responder';
 export {
   NO_CURSOR,

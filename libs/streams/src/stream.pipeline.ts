@@ -281,8 +281,16 @@ class StreamSession implements StreamClaimant {
     request: SubscriptionRequest,
     retryAfterMs?: number,
   ): void {
-    this.pipeline.streams.shed(this.req, this.res, reason, request.cursor, retryAfterMs);
-    this.finish();
+    const refusal = this.pipeline.streams.shed(
+      this.req,
+      this.res,
+      reason,
+      request.cursor,
+      retryAfterMs,
+    );
+    // Not answered as a stream: the refusal goes to the exception filter like any other.
+    if (refusal !== undefined) this.fail(refusal);
+    else this.finish();
   }
 
   /** Refusals before the headers go to the exception filter; later errors end the stream. */

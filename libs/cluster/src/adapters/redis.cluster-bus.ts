@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
 import { ClusterBus, type ClusterAnswer, type ClusterResponder } from '../cluster.port';
+import { ClusterError, ClusterErrorCode } from '../cluster.errors';
 
 /** Options of {@link RedisClusterBus}. */
 export interface RedisClusterBusOptions {
@@ -92,7 +93,10 @@ export class RedisClusterBus extends ClusterBus {
     timeoutMs = 2000,
   ): Promise<ClusterAnswer<T>[]> {
     if (!this.subscribed) {
-      throw new ServiceUnavailableException('cluster bus is not connected to Redis; retry later');
+      throw new ClusterError(
+        ClusterErrorCode.Unavailable,
+        'cluster bus is not connected to Redis; retry later',
+      );
     }
     const live = await this.unavailableOnError(this.instances());
     const id = randomUUID();
@@ -131,7 +135,10 @@ export class RedisClusterBus extends ClusterBus {
       return await command;
     } catch (err) {
       this.logger.warn(`cluster bus command failed: ${String(err)}`);
-      throw new ServiceUnavailableException('cluster bus: Redis did not answer; retry later');
+      throw new ClusterError(
+        ClusterErrorCode.Unavailable,
+        'cluster bus: Redis did not answer; retry later',
+      );
     }
   }
 
