@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RedisRevocationList } from '@herald/auth';
-import { RedisBroker } from '@herald/broker';
+import { RedisBroker } from '@herald/broker/testing';
 import { describeBrokerContract } from '@herald/broker/testing';
 import { RedisClusterBus } from '@herald/cluster';
 import { RedisLimitsStore } from '@herald/limits';

@@ -1,5 +1,4 @@
 export { StreamsModule } from './streams.module';
-export { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 export type { StreamsModuleOptions } from './streams.options';
 export { StreamsService } from './streams.service';
 export { StreamPipeline } from './stream.pipeline';
