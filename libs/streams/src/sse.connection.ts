@@ -5,7 +5,7 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
-import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
+import type { StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
 /** Why a stream ended (`complete`: the route's Observable completed). */
@@ -109,7 +109,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
-    private readonly observer: StreamsObserver = NOOP_OBSERVER,
+    private readonly observer: StreamsObserver,
     private readonly compress = false,
   ) {
     this.cursor = cursor;
@@ -440,5 +440,3 @@ export class SseConnection implements Flushable {
     }
   }
 }
-
-const NOOP_OBSERVER = new NoopStreamsObserver();

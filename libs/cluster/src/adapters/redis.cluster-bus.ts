@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
-import { ClusterBus, type ClusterAnswer, type ClusterResponder } from '../cluster.port';
+import {
+  ClusterBus,
+  type ClusterAnswer,
+  type ClusterPayload,
+  type ClusterQuery,
+  type ClusterReply,
+  type ClusterResponder,
+} from '../cluster.port';
 import { ClusterError, ClusterErrorCode } from '../cluster.errors';
 
 /** Options of {@link RedisClusterBus}. */
@@ -44,7 +51,8 @@ export class RedisClusterBus extends ClusterBus {
   private readonly logger = new Logger(RedisClusterBus.name);
   private readonly commands: RedisClient;
   private readonly subscriber: RedisClient;
-  private readonly responders = new Map<string, ClusterResponder>();
+  /** Responders by query name, as called with what came off the wire. */
+  private readonly responders = new Map<string, (payload: unknown) => unknown>();
   private readonly pending = new Map<string, Pending>();
   private readonly heartbeatMs: number;
   private readonly timer: NodeJS.Timeout;
@@ -83,15 +91,15 @@ export class RedisClusterBus extends ClusterBus {
     this.timer.unref();
   }
 
-  answer(query: string, responder: ClusterResponder): void {
-    this.responders.set(query, responder);
+  answer<Q extends ClusterQuery>(query: Q, responder: ClusterResponder<Q>): void {
+    this.responders.set(query, (payload) => responder(payload as ClusterPayload<Q>));
   }
 
-  async collect<T>(
-    query: string,
-    payload?: unknown,
+  async collect<Q extends ClusterQuery>(
+    query: Q,
+    payload: ClusterPayload<Q>,
     timeoutMs = 2000,
-  ): Promise<ClusterAnswer<T>[]> {
+  ): Promise<ClusterAnswer<ClusterReply<Q>>[]> {
     if (!this.subscribed) {
       throw new ClusterError(
         ClusterErrorCode.Unavailable,
@@ -117,7 +125,7 @@ export class RedisClusterBus extends ClusterBus {
       clearTimeout(timer);
       this.pending.delete(id);
     }
-    return answers as ClusterAnswer<T>[];
+    return answers as ClusterAnswer<ClusterReply<Q>>[];
   }
 
   async instances(): Promise<string[]> {
