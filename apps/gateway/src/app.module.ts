@@ -6,6 +6,7 @@ import { HeraldServerModule, ingestOptions, publishOptions } from '@herald/serve
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
 import { OverviewService } from './admin/overview.service';
+import { DevTokenController } from './auth/dev-token.controller';
 import { ConsoleController } from './console/console.controller';
 import { DemoController } from './demo/demo.controller';
 import { JsonBodyPipe } from './publish/json-body.pipe';
@@ -41,6 +42,8 @@ export class AppModule {
         DemoController,
         ConsoleController,
         AdminController,
+        // GET /dev/token: development with an ephemeral key only (never in production).
+        ...(config.isAuthDevMode ? [DevTokenController] : []),
       ],
       providers: [JsonBodyPipe, PublishRateLimiter, AdminService, OverviewService],
     };

@@ -44,9 +44,3 @@ export interface AuthModuleOptions {
   /** Revocation store (default in-memory). */
   readonly revocation?: RevocationOptions;
 }
-
-/** Extras of `AuthModule.forRoot*`, known when the module is declared. */
-export interface AuthModuleExtras {
-  /** Serve `GET /dev/token` (development with an ephemeral key only). */
-  readonly devRoutes: boolean;
-}

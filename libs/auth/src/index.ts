@@ -1,10 +1,5 @@
 export { AuthModule } from './auth.module';
-export type {
-  AuthKeyOptions,
-  AuthModuleExtras,
-  AuthModuleOptions,
-  RevocationOptions,
-} from './auth.options';
+export type { AuthKeyOptions, AuthModuleOptions, RevocationOptions } from './auth.options';
 export { AuthError, AuthErrorCode, RevocationUnavailableError } from './auth.errors';
 export { AdminGuard, PublisherGuard, SubscriberGuard } from './auth.guards';
 export { Public } from './public.decorator';

@@ -44,6 +44,27 @@ export function extractToken(
   return undefined;
 }
 
+const presented = new WeakMap<IncomingMessage, string>();
+
+/**
+ * {@link extractToken}, remembered on the request so the passport strategy reads the same token
+ * ({@link presentedToken}) instead of looking for it again.
+ */
+export function findToken(
+  req: IncomingMessage,
+  cookieName: string,
+  queryToken: boolean,
+): FoundToken | undefined {
+  const found = extractToken(req, cookieName, queryToken);
+  if (found !== undefined) presented.set(req, found.token);
+  return found;
+}
+
+/** The token {@link findToken} found on `req`, if any. */
+export function presentedToken(req: IncomingMessage): string | undefined {
+  return presented.get(req);
+}
+
 /** One `name=value` pair of a query: as sent, and decoded. */
 export interface QueryPair {
   /** The pair as it appears in the URL (between `&`s). */

@@ -45,7 +45,6 @@ export class HeraldServerModule {
     const auth: DynamicModule = AuthModule.forRootAsync({
       inject: [HeraldConfig],
       useFactory: authOptions,
-      devRoutes: config.isAuthDevMode,
     });
     const streams: DynamicModule = StreamsModule.forRootAsync({
       imports: [limits, auth, cluster, ClientAddressModule],
