@@ -261,7 +261,6 @@ class AdminProbeController {
       cookieName: 'herald_token',
       queryToken: true,
       anonymousTopics: ['**'],
-      corsOrigins: [],
     }),
   ],
   controllers: [AdminProbeController],

@@ -1,4 +1,9 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { HeraldConfig } from '@herald/config';
 import { IngestModule } from '@herald/ingest';
 import { PublishModule } from '@herald/publish';
@@ -12,11 +17,12 @@ import { DemoController } from './demo/demo.controller';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { PublishRateLimiter } from './publish/publish-rate.limiter';
+import { CorsMiddleware } from './http/cors.middleware';
 import { EventsController } from './streams/events.controller';
 
 /** The composition root: Herald's server ({@link HeraldServerModule}) plus the gateway's HTTP surface. */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   static forRoot(config: HeraldConfig): DynamicModule {
     const publish = PublishModule.forRootAsync({
       inject: [HeraldConfig],
@@ -47,5 +53,10 @@ export class AppModule {
       ],
       providers: [JsonBodyPipe, PublishRateLimiter, AdminService, OverviewService],
     };
+  }
+
+  /** CORS_ORIGINS on every route, before the guards (preflights answered there). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CorsMiddleware).forRoutes('{*path}');
   }
 }

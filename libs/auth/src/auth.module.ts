@@ -13,7 +13,7 @@ import { AdminGuard, PublisherGuard, SubscriberGuard } from './auth.guards';
 import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
 import { HeraldJwtStrategy } from './jwt.strategy';
-import { OriginMiddleware } from './origin.middleware';
+import { QueryTokenMiddleware } from './query-token.middleware';
 import { RequestAuthenticator } from './request.authenticator';
 import { RevocationList } from './revocation.list';
 import { RouteAccessAuditor } from './route-access.auditor';
@@ -38,7 +38,7 @@ const revocationProvider: Provider = {
 
 /**
  * JWT auth for Herald (CONTRACT section 3): `AuthModule.forRootAsync({ useFactory, inject })`,
- * global. Provides the guards, the revocation list, the dev token signer and the Origin
+ * global. Provides the guards, the revocation list, the dev token signer and the query-token
  * middleware (applied to every route), and audits that every route is guarded or `@Public()`.
  */
 @Module({
@@ -82,6 +82,6 @@ export class AuthModule
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OriginMiddleware).forRoutes('{*path}');
+    consumer.apply(QueryTokenMiddleware).forRoutes('{*path}');
   }
 }

@@ -35,8 +35,6 @@ export interface AuthModuleOptions {
   readonly queryToken: boolean;
   /** Patterns a token-less client may subscribe to (ANONYMOUS_TOPICS). */
   readonly anonymousTopics: readonly string[];
-  /** Exact-match Origin allowlist (CORS_ORIGINS); empty: no CORS headers, no Origin refusal. */
-  readonly corsOrigins: readonly string[];
   /** Allowed clock skew on `exp`/`nbf`/`iat`, in seconds (capped at 60; default 60). */
   readonly clockToleranceS?: number;
   /** Longest accepted token, in characters (default 8192). */

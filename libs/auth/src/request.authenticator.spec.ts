@@ -23,7 +23,6 @@ function setup(overrides: Partial<AuthModuleOptions> = {}) {
     cookieName: 'herald_token',
     queryToken: false,
     anonymousTopics: [],
-    corsOrigins: [],
     ...overrides,
   };
   const verifier = new TokenVerifier(options);

@@ -10,7 +10,7 @@ export interface FoundToken {
 }
 
 const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
-/** Request property where the origin middleware stashes `?access_token=` after removing it. */
+/** Request property where the query-token middleware stashes `?access_token=` after removing it. */
 const QUERY_TOKEN = Symbol.for('herald.auth.query-token');
 
 type WithQueryToken = IncomingMessage & { [QUERY_TOKEN]?: string };

@@ -131,7 +131,6 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     cookieName: config.AUTH_COOKIE_NAME,
     queryToken: config.AUTH_QUERY_TOKEN,
     anonymousTopics: config.ANONYMOUS_TOPICS,
-    corsOrigins: config.CORS_ORIGINS,
     revocation:
       config.BROKER === 'redis'
         ? {
