@@ -7,6 +7,7 @@ export { CurrentPrincipal } from './principal.decorator';
 export type { GrantsClaim, Principal } from './principal';
 export { TopicPermissionPolicy } from './topic-permission.policy';
 export { RevocationList } from './revocation.list';
+export { TokenVerifier } from './token.verifier';
 export { RedisRevocationList } from './adapters/redis.revocation-list';
 export type { RedisRevocationListOptions } from './adapters/redis.revocation-list';
 export { PRINCIPAL } from './request.authenticator';

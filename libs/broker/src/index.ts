@@ -5,11 +5,13 @@ export type {
   BrokerMessage,
   BrokerReset,
   BrokerStats,
+  LatestEvents,
   PublishOptions,
   PublishRequest,
   PublishResult,
   ResetReason,
 } from './broker.types';
+export { LATEST_MAX_TOPICS } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
 export type { IdempotencyKey, IdempotencyNamespace, IdempotencyScope } from './idempotency.key';
 export { BrokerModule } from './broker.module';

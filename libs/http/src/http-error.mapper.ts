@@ -144,6 +144,7 @@ function subscriptionStatus(code: SubscriptionErrorCode): number {
     case SubscriptionErrorCode.TooManyTopics:
     case SubscriptionErrorCode.BadTopic:
     case SubscriptionErrorCode.MalformedCursor:
+    case SubscriptionErrorCode.BadSince:
       return 400;
   }
 }

@@ -7,6 +7,7 @@ import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { ClientAddressModule, HeraldExceptionFilter } from '@herald/http';
 import { LimitsModule } from '@herald/limits';
+import { PresenceModule } from '@herald/presence';
 import { StreamsModule } from '@herald/streams';
 import { HealthController } from './health/health.controller';
 import {
@@ -14,6 +15,7 @@ import {
   brokerOptions,
   clusterOptions,
   limitsOptions,
+  presenceOptions,
   streamsOptions,
 } from './herald.options';
 import { LimitsTelemetry } from './observability/limits.telemetry';
@@ -25,7 +27,7 @@ import { ShutdownService } from './shutdown.service';
  * both run on the same environment variables): config, observability (metrics, logs, traces,
  * `GET /metrics`), the broker, the stream pipeline with its ports (admission from limits,
  * authorization from auth, the client address under TRUST_PROXY, the cluster bus for the admin
- * list, close and revocation), `/health/live` and `/health/ready` (each lib's own indicator),
+ * list, close and revocation; presence of PRESENCE_TOPICS), `/health/live` and `/health/ready` (each lib's own indicator),
  * the exception filter ({@link HeraldExceptionFilter}), and drain on shutdown
  * ({@link ShutdownService}). Import it in a root module and add controllers (`@StreamRoute`
  * endpoints inherit it all); the streams, limits and cluster modules are re-exported.
@@ -46,8 +48,12 @@ export class HeraldServerModule {
       inject: [HeraldConfig],
       useFactory: authOptions,
     });
+    const presence: DynamicModule = PresenceModule.forRootAsync({
+      inject: [HeraldConfig],
+      useFactory: presenceOptions,
+    });
     const streams: DynamicModule = StreamsModule.forRootAsync({
-      imports: [limits, auth, cluster, ClientAddressModule],
+      imports: [limits, auth, cluster, ClientAddressModule, presence],
       inject: [HeraldConfig],
       useFactory: streamsOptions,
     });
@@ -66,6 +72,7 @@ export class HeraldServerModule {
         TerminusModule,
         cluster,
         auth,
+        presence,
       ],
       controllers: [HealthController],
       providers: [
@@ -73,7 +80,7 @@ export class HeraldServerModule {
         ShutdownService,
         LimitsTelemetry,
       ],
-      exports: [streams, limits, cluster, auth, ShutdownService],
+      exports: [streams, limits, cluster, auth, presence, ShutdownService],
     };
   }
 }

@@ -7,6 +7,8 @@ export {
   clusterOptions,
   ingestOptions,
   limitsOptions,
+  mercureOptions,
+  presenceOptions,
   publishOptions,
   redisConnectionOptions,
   streamsOptions,

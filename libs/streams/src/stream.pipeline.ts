@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Observable, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerSink } from '@herald/broker';
 import { requestContext } from '@herald/telemetry';
@@ -8,24 +8,29 @@ import { ConnectionRegistry } from './connection.registry';
 import { acceptsGzip } from './content-encoding';
 import {
   streamScope,
+  type DialectOpening,
   type HeraldEvent,
   type StreamClaimant,
   type StreamSource,
 } from './herald.stream';
+import { attachLatest } from './latest.attach';
 import { releaseRoutingState } from './request-release';
 import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
 import {
   ClientAddress,
   StreamAdmission,
   StreamAuthorization,
+  StreamPresence,
   type StreamClient,
   type StreamLease,
+  type StreamPrincipal,
 } from './stream.ports';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 import { StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import { StreamsService } from './streams.service';
 import {
+  NO_CURSOR,
   parseSubscription,
   requestCursors,
   type SubscriptionRequest,
@@ -45,7 +50,9 @@ export interface StreamHandler {
  * the principal is revalidated (expiry, revocation); then headers and `retry:` go out at once,
  * the connection joins the registry (admin list/close, revocation, drain, heartbeats), expiry is
  * armed, and the broker replays from the cursor then streams live. Whether the client is still
- * there is checked after every await, and the slot is released on every path.
+ * there is checked after every await, and the slot is released on every path. A source with a
+ * `StreamDialect` (e.g. Mercure) validates, authorizes and resolves its cursor itself in place of
+ * the topic/cursor parsing and `authorize` step; every other step is the same.
  */
 @Injectable()
 export class StreamPipeline {
@@ -60,6 +67,7 @@ export class StreamPipeline {
     readonly address: ClientAddress,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
     private readonly observer: StreamsObserver,
+    @Optional() readonly presence?: StreamPresence,
   ) {}
 
   /**
@@ -83,6 +91,8 @@ class StreamSession implements StreamClaimant {
   private handler: Subscription | undefined;
   private attachment: { unsubscribe(): void } | undefined;
   private connection: SseConnection | undefined;
+  /** Set when the route's source speaks another dialect (see `StreamDialect`). */
+  private opening: DialectOpening | undefined;
   private cancelled = false;
   private over = false;
 
@@ -137,13 +147,25 @@ class StreamSession implements StreamClaimant {
     const { streams, options, broker } = pipeline;
     // Guards awaited (the revocation check): a client that left meanwhile costs nothing more.
     if (this.gone()) return this.finish();
-    const request = parseSubscription(
-      { topics: source.topics, ...requestCursors(req) },
-      options.maxTopicsPerConnection,
-      (cursor) => broker.isWellFormedCursor(cursor),
-    );
-    // Checked on every (re)connect with the token presented now: a replay is authorized too.
-    const principal = pipeline.authorization.authorize(req, request.filters);
+    let request: SubscriptionRequest;
+    let principal: StreamPrincipal;
+    if (source.dialect !== undefined) {
+      // Another wire dialect validates, authorizes and resolves its resume point itself.
+      const opening = await source.dialect.open(req);
+      if (this.gone()) return this.finish();
+      this.opening = opening;
+      request = { filters: [], cursor: opening.cursor, latest: false };
+      principal = opening.principal;
+    } else {
+      request = parseSubscription(
+        { topics: source.topics, ...requestCursors(req) },
+        options.maxTopicsPerConnection,
+        (cursor) => broker.isWellFormedCursor(cursor),
+      );
+      // Checked on every (re)connect with the token presented now: a replay is authorized too.
+      principal = pipeline.authorization.authorize(req, request.filters);
+      pipeline.presence?.check(req, request.filters);
+    }
     if (req.method === 'HEAD') {
       // Express routes HEAD to GET routes: answer the stream's headers, open nothing.
       res.writeHead(200, SSE_HEADERS);
@@ -189,22 +211,25 @@ class StreamSession implements StreamClaimant {
     const { pipeline, req, res } = this;
     const { options, streams } = pipeline;
     const compressible = options.compression === 'gzip';
+    const opening = this.opening;
     const meta: ConnectionMeta = {
       sub: client.sub,
       ip: client.ip,
-      topics: request.filters.map((f) => f.raw),
+      topics: opening?.topics ?? request.filters.map((f) => f.raw),
       requestId: client.requestId,
     };
     const connection = new SseConnection(
       res,
       meta,
-      request.cursor ?? pipeline.broker.nowCursor(),
+      opening !== undefined
+        ? (opening.clientId ?? NO_CURSOR)
+        : (request.cursor ?? pipeline.broker.nowCursor()),
       streams.scheduler,
       options.maxBufferedBytes,
       this.observer,
       compressible && acceptsGzip(req),
     );
-    connection.open(options.retryMs, compressible);
+    connection.open(options.retryMs, compressible, opening?.headers);
     this.connection = connection;
     pipeline.registry.add(connection);
     this.observer.opened(connection);
@@ -245,7 +270,17 @@ class StreamSession implements StreamClaimant {
       hasRoom: () => connection.hasRoom(),
     };
     if (connection.closed) return;
-    const attachment = source.attach(request.filters, request.cursor, sink);
+    const presence = pipeline.presence?.enter({
+      id: connection.id,
+      sub: client.sub,
+      filters: request.filters,
+      req,
+      notify: (type, data) => connection.sendControl(type, data),
+    });
+    if (presence !== undefined) connection.onClose(() => presence.leave());
+    const attachment = request.latest
+      ? attachLatest(pipeline.broker, source, request.filters, sink, this.logger)
+      : source.attach(request.filters, request.cursor, sink);
     this.attachment = attachment;
     // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
     connection.attach(attachment);
@@ -281,13 +316,8 @@ class StreamSession implements StreamClaimant {
     request: SubscriptionRequest,
     retryAfterMs?: number,
   ): void {
-    const refusal = this.pipeline.streams.shed(
-      this.req,
-      this.res,
-      reason,
-      request.cursor,
-      retryAfterMs,
-    );
+    const id = this.opening !== undefined ? this.opening.clientId : request.cursor;
+    const refusal = this.pipeline.streams.shed(this.req, this.res, reason, id, retryAfterMs);
     // Not answered as a stream: the refusal goes to the exception filter like any other.
     if (refusal !== undefined) this.fail(refusal);
     else this.finish();

@@ -13,6 +13,7 @@ import { BrokerError, BrokerErrorCode } from '../../broker.errors';
 import type {
   BrokerMessage,
   BrokerStats,
+  LatestEvents,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -25,6 +26,7 @@ import {
   streamId,
   type RedisCursor,
 } from './redis.keys';
+import { readLatest } from './redis.latest';
 import { PUBLISH_SCRIPT } from './redis.publish.script';
 import {
   RedisReplayReader,
@@ -416,6 +418,15 @@ export class RedisBroker extends Broker {
     };
     if (cursor) void this.resume(sub, cursor);
     return sub;
+  }
+
+  async latest(filters: readonly TopicFilter[], maxTopics: number): Promise<LatestEvents> {
+    if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
+    try {
+      return await readLatest(this.cmd, this.keys, filters, maxTopics, this.options.historyTtlMs);
+    } catch (err) {
+      throw unavailable(`reading the latest events failed: ${errorText(err)}`, err);
+    }
   }
 
   isWellFormedCursor(cursor: string): boolean {
