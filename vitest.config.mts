@@ -21,6 +21,8 @@ const alias = {
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
   '@herald/mercure': resolve(root, 'libs/mercure/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),
+  '@herald/http': resolve(root, 'libs/http/src/index.ts'),
+  '@herald/server': resolve(root, 'libs/server/src/index.ts'),
 };
 
 export default defineConfig({

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerModule } from '@herald/broker';
-import { PublishModule } from '@herald/publish';
+import { PublishModule, PublishObserver, type PublishObservation } from '@herald/publish';
 import { OrderEvents } from './order-events.service';
 
 /** Where Herald's Redis lives; history settings must equal Herald's (they trim on publish). */
@@ -33,9 +33,12 @@ export class PublisherAppModule {
             historyTtlMs: options.historyTtlMs,
           }),
         }),
-        PublishModule.forRoot({
-          redactKeys: [...options.redactKeys],
-          maxEventBytes: options.maxEventBytes,
+        PublishModule.forRootAsync({
+          imports: [UnobservedModule],
+          useFactory: () => ({
+            redactKeys: [...options.redactKeys],
+            maxEventBytes: options.maxEventBytes,
+          }),
         }),
       ],
       providers: [OrderEvents],
@@ -43,3 +46,17 @@ export class PublisherAppModule {
     };
   }
 }
+
+/** This app exports no metrics or traces: its publishes are not observed. */
+class UnobservedPublishes extends PublishObserver {
+  begin(): PublishObservation | undefined {
+    return undefined;
+  }
+}
+
+/** Provides the publish observer port {@link PublishModule} requires. */
+@Module({
+  providers: [{ provide: PublishObserver, useClass: UnobservedPublishes }],
+  exports: [PublishObserver],
+})
+class UnobservedModule {}

@@ -97,7 +97,6 @@ describe('Auth: routes, development mode and startup checks (RELIABILITY 12, 15)
             cookieName: 'herald_token',
             queryToken: true,
             anonymousTopics: [],
-            corsOrigins: [],
           }),
         ],
         controllers: [ForgottenController],

@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminGuard, AuthModule, RevocationList } from '@herald/auth';
-import { HeraldExceptionFilter } from '../../apps/gateway/src/http/herald-exception.filter';
+import { HeraldExceptionFilter } from '@herald/http';
 import { attemptStream } from '../support/auth-helpers';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish, type SseStream } from '../support/sse-client';
@@ -261,7 +261,6 @@ class AdminProbeController {
       cookieName: 'herald_token',
       queryToken: true,
       anonymousTopics: ['**'],
-      corsOrigins: [],
     }),
   ],
   controllers: [AdminProbeController],

@@ -4,6 +4,14 @@ import { RedisClusterBus } from '@herald/cluster';
 import { redisUrlForTests, requireRedis, startRedisServer } from '../support/redis';
 import { sleep, waitFor } from '../support/wait';
 
+declare module '@herald/cluster' {
+  /** The requests of this suite (typed like every lib's own). */
+  interface ClusterQueries {
+    who: { payload: { x: number }; answer: string };
+    q: { payload: undefined; answer: unknown };
+  }
+}
+
 const URL = redisUrlForTests();
 
 describe('RedisClusterBus', () => {
@@ -28,10 +36,10 @@ describe('RedisClusterBus', () => {
   it('should gather answers from every live instance', async () => {
     const a = bus('a');
     const b = bus('b');
-    a.answer('who', (p) => `a:${String((p as { x: number }).x)}`);
-    b.answer('who', (p) => `b:${String((p as { x: number }).x)}`);
+    a.answer('who', (p) => `a:${String(p.x)}`);
+    b.answer('who', (p) => `b:${String(p.x)}`);
     await waitFor(async () => (await a.instances()).length === 2, 'two instances');
-    const answers = await a.collect<string>('who', { x: 1 });
+    const answers = await a.collect('who', { x: 1 });
     expect(answers.map((r) => r.answer).sort()).toEqual(['a:1', 'b:1']);
     expect(answers.map((r) => r.instance).sort()).toEqual(['a', 'b']);
   });
@@ -47,7 +55,7 @@ describe('RedisClusterBus', () => {
     clearInterval((b as unknown as { timer: NodeJS.Timeout }).timer);
     b.answer('q', () => new Promise(() => undefined));
     const started = Date.now();
-    const answers = await a.collect<number>('q', undefined, 500);
+    const answers = await a.collect('q', undefined, 500);
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(answers.map((r) => r.answer)).toEqual([1]);
     await sleep(200 * 3 + 300);
@@ -65,7 +73,7 @@ describe('RedisClusterBus', () => {
     });
     buses.push(early);
     early.answer('q', () => 'early');
-    await expect(early.collect('q')).rejects.toThrow(/not connected/);
+    await expect(early.collect('q', undefined)).rejects.toThrow(/not connected/);
     const server = await startRedisServer(port);
     try {
       const other = new RedisClusterBus({
@@ -82,7 +90,7 @@ describe('RedisClusterBus', () => {
         15_000,
         100,
       );
-      const answers = await other.collect<string>('q');
+      const answers = await other.collect('q', undefined);
       expect(answers.map((a) => a.answer).sort()).toEqual(['early', 'other']);
     } finally {
       for (const b of buses.splice(0)) await b.close();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RedisRevocationList } from '@herald/auth';
-import { RedisBroker } from '@herald/broker';
+import { RedisBroker } from '@herald/broker/testing';
 import { describeBrokerContract } from '@herald/broker/testing';
 import { RedisClusterBus } from '@herald/cluster';
 import { RedisLimitsStore } from '@herald/limits';
@@ -9,6 +9,13 @@ import type { RedisConnectionOptions } from '@herald/redis';
 import { useRedisCluster } from '../support/redis-cluster';
 import { useRedisSentinel } from '../support/redis-sentinel';
 import { waitFor } from '../support/wait';
+
+declare module '@herald/cluster' {
+  /** The cluster request of this suite. */
+  interface ClusterQueries {
+    echo: { payload: number; answer: { from: string; payload: number } };
+  }
+}
 
 const BINARIES = ['redis-server', 'redis-cli', 'redis-sentinel'];
 
@@ -96,7 +103,7 @@ function describeTopology(name: string, connection: () => RedisConnectionOptions
           10_000,
           50,
         );
-        const answers = await a.collect<{ from: string }>('echo', 42);
+        const answers = await a.collect('echo', 42);
         expect(answers.map((x) => x.instance).sort()).toEqual(['a', 'b']);
         await waitFor(
           () =>

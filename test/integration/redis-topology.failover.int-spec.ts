@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisBroker, type BrokerMessage } from '@herald/broker';
+import { type BrokerMessage } from '@herald/broker';
+import { RedisBroker } from '@herald/broker/testing';
 import type { RedisConnectionOptions } from '@herald/redis';
 import { parseTopicFilter } from '@herald/topics';
 import { useRedisCluster } from '../support/redis-cluster';

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisBroker, RedisKeys, type BrokerMessage, type PublishRequest } from '@herald/broker';
+import { type BrokerMessage, type PublishRequest } from '@herald/broker';
+import { RedisBroker, RedisKeys } from '@herald/broker/testing';
 import { parseTopicFilter } from '@herald/topics';
 import { sleep, waitFor } from '../support/wait';
 import { describeBrokerContract } from '@herald/broker/testing';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisKeys } from '@herald/broker';
+import { RedisKeys } from '@herald/broker/testing';
 import { INGEST_MAX_ATTEMPTS } from '@herald/ingest';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisKeys } from '@herald/broker';
+import { RedisKeys } from '@herald/broker/testing';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
 import { openStream, publish, type SseStream } from '../support/sse-client';

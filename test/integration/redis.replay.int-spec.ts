@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  RedisBroker,
   type BrokerAttachment,
   type BrokerEvent,
   type BrokerMessage,
   type PublishRequest,
 } from '@herald/broker';
+import { RedisBroker } from '@herald/broker/testing';
 import { parseTopicFilter } from '@herald/topics';
 import { redisAvailable, startRedisServer, type RedisServer } from '../support/redis';
 import { sleep, waitFor } from '../support/wait';

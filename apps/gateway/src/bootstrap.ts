@@ -6,17 +6,16 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
 import { HeraldConfig, type Environment } from '@herald/config';
+import { ProxyTrust, requestLogMiddleware } from '@herald/http';
+import { ShutdownService } from '@herald/server';
 import { HeraldLogger, HeraldMetrics } from '@herald/telemetry';
 import { AppModule } from './app.module';
-import { ProxyTrust } from './http/client-ip';
 import {
   DEFAULT_HTTP_SERVER_LIMITS,
   HeraldExpressAdapter,
   type HttpServerLimits,
 } from './http/http-server';
-import { requestLogMiddleware } from './http/request-log.middleware';
 import { transportSecurityMiddleware } from './http/transport-security.middleware';
-import { ShutdownService } from './lifecycle/shutdown.service';
 
 /** A running gateway. */
 export interface Gateway {

@@ -1,6 +1,5 @@
 import {
   Module,
-  type DynamicModule,
   type MiddlewareConsumer,
   type NestModule,
   type OnApplicationShutdown,
@@ -11,16 +10,10 @@ import { StreamAuthorization } from '@herald/streams';
 import { InMemoryRevocationList } from './adapters/in-memory.revocation-list';
 import { RedisRevocationList } from './adapters/redis.revocation-list';
 import { AdminGuard, PublisherGuard, SubscriberGuard } from './auth.guards';
-import {
-  AUTH_ASYNC_OPTIONS_TYPE,
-  AUTH_MODULE_OPTIONS,
-  AUTH_OPTIONS_TYPE,
-  AuthConfigurableModule,
-} from './auth.module-definition';
+import { AUTH_MODULE_OPTIONS, AuthConfigurableModule } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
-import { DevTokenController } from './dev-token.controller';
 import { HeraldJwtStrategy } from './jwt.strategy';
-import { OriginMiddleware } from './origin.middleware';
+import { QueryTokenMiddleware } from './query-token.middleware';
 import { RequestAuthenticator } from './request.authenticator';
 import { RevocationList } from './revocation.list';
 import { RouteAccessAuditor } from './route-access.auditor';
@@ -44,10 +37,9 @@ const revocationProvider: Provider = {
 };
 
 /**
- * JWT auth for Herald (CONTRACT section 3): `AuthModule.forRootAsync({ useFactory, inject,
- * devRoutes })`. Provides the guards, the revocation list and the Origin middleware (applied to
- * every route), audits that every route is guarded or `@Public()`, and with `devRoutes` serves
- * `GET /dev/token`.
+ * JWT auth for Herald (CONTRACT section 3): `AuthModule.forRootAsync({ useFactory, inject })`,
+ * global. Provides the guards, the revocation list, the dev token signer and the query-token
+ * middleware (applied to every route), and audits that every route is guarded or `@Public()`.
  */
 @Module({
   imports: [DiscoveryModule],
@@ -89,19 +81,7 @@ export class AuthModule
     await this.revocations.close();
   }
 
-  static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
-    return withDevRoutes(super.forRoot(options), options.devRoutes);
-  }
-
-  static override forRootAsync(options: typeof AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withDevRoutes(super.forRootAsync(options), options.devRoutes);
-  }
-
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OriginMiddleware).forRoutes('{*path}');
+    consumer.apply(QueryTokenMiddleware).forRoutes('{*path}');
   }
-}
-
-function withDevRoutes(module: DynamicModule, devRoutes: boolean | undefined): DynamicModule {
-  return { ...module, global: true, controllers: devRoutes ? [DevTokenController] : [] };
 }

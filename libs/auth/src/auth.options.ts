@@ -35,18 +35,10 @@ export interface AuthModuleOptions {
   readonly queryToken: boolean;
   /** Patterns a token-less client may subscribe to (ANONYMOUS_TOPICS). */
   readonly anonymousTopics: readonly string[];
-  /** Exact-match Origin allowlist (CORS_ORIGINS); empty: no CORS headers, no Origin refusal. */
-  readonly corsOrigins: readonly string[];
   /** Allowed clock skew on `exp`/`nbf`/`iat`, in seconds (capped at 60; default 60). */
   readonly clockToleranceS?: number;
   /** Longest accepted token, in characters (default 8192). */
   readonly maxTokenLength?: number;
   /** Revocation store (default in-memory). */
   readonly revocation?: RevocationOptions;
-}
-
-/** Extras of `AuthModule.forRoot*`, known when the module is declared. */
-export interface AuthModuleExtras {
-  /** Serve `GET /dev/token` (development with an ephemeral key only). */
-  readonly devRoutes: boolean;
 }

@@ -8,7 +8,7 @@ import type { AuthModuleOptions } from './auth.options';
 import { HeraldJwtStrategy } from './jwt.strategy';
 import { compileAnonymous, type Principal } from './principal';
 import { RevocationList } from './revocation.list';
-import { extractToken } from './token.extractor';
+import { findToken } from './token.extractor';
 import { TokenRejectedError } from './token.verifier';
 
 /** Request property holding the {@link Principal} once a guard has run. */
@@ -58,7 +58,7 @@ export class RequestAuthenticator {
     res: ServerResponse,
     optional: boolean,
   ): Promise<Principal> {
-    const found = extractToken(req, this.options.cookieName, this.options.queryToken);
+    const found = findToken(req, this.options.cookieName, this.options.queryToken);
     let principal: Principal;
     if (found === undefined) {
       if (!optional) {

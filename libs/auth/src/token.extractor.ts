@@ -10,7 +10,7 @@ export interface FoundToken {
 }
 
 const BEARER = /^bearer[ \t]+([^\s]+)[ \t]*$/i;
-/** Request property where the origin middleware stashes `?access_token=` after removing it. */
+/** Request property where the query-token middleware stashes `?access_token=` after removing it. */
 const QUERY_TOKEN = Symbol.for('herald.auth.query-token');
 
 type WithQueryToken = IncomingMessage & { [QUERY_TOKEN]?: string };
@@ -42,6 +42,27 @@ export function extractToken(
     if (token) return { token, source: 'query' };
   }
   return undefined;
+}
+
+const presented = new WeakMap<IncomingMessage, string>();
+
+/**
+ * {@link extractToken}, remembered on the request so the passport strategy reads the same token
+ * ({@link presentedToken}) instead of looking for it again.
+ */
+export function findToken(
+  req: IncomingMessage,
+  cookieName: string,
+  queryToken: boolean,
+): FoundToken | undefined {
+  const found = extractToken(req, cookieName, queryToken);
+  if (found !== undefined) presented.set(req, found.token);
+  return found;
+}
+
+/** The token {@link findToken} found on `req`, if any. */
+export function presentedToken(req: IncomingMessage): string | undefined {
+  return presented.get(req);
 }
 
 /** One `name=value` pair of a query: as sent, and decoded. */

@@ -13,18 +13,11 @@ export type {
 } from './broker.types';
 export { LATEST_MAX_TOPICS } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
-export { idempotencyRecordName } from './idempotency.key';
 export type { IdempotencyKey, IdempotencyNamespace, IdempotencyScope } from './idempotency.key';
-export { BrokerModule, BROKER_MODULE_OPTIONS } from './broker.module';
+export { BrokerModule } from './broker.module';
 export type {
   BrokerModuleOptions,
   MemoryBrokerModuleOptions,
   RedisBrokerModuleOptions,
 } from './broker.options';
-export { createBroker } from './broker.factory';
-export { DEFAULT_MAX_IDEMPOTENCY_KEYS, InMemoryBroker } from './adapters/in-memory.broker';
-export type { InMemoryBrokerOptions } from './adapters/in-memory.broker';
-export { RedisBroker } from './adapters/redis/redis.broker';
-export type { RedisBrokerOptions } from './adapters/redis/redis.broker';
-export { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './adapters/redis/redis.keys';
 export { BrokerHealthIndicator } from './broker.health';

@@ -1,7 +1,14 @@
 export { ClusterBus } from './cluster.port';
-export type { ClusterAnswer, ClusterResponder } from './cluster.port';
-export { ClusterModule, createClusterBus } from './cluster.module';
+export { ClusterError, ClusterErrorCode } from './cluster.errors';
+export type {
+  ClusterAnswer,
+  ClusterPayload,
+  ClusterQueries,
+  ClusterQuery,
+  ClusterReply,
+  ClusterResponder,
+} from './cluster.port';
+export { ClusterModule } from './cluster.module';
 export type { ClusterModuleOptions } from './cluster.options';
-export { LocalClusterBus } from './adapters/local.cluster-bus';
 export { RedisClusterBus } from './adapters/redis.cluster-bus';
 export type { RedisClusterBusOptions } from './adapters/redis.cluster-bus';

@@ -23,6 +23,13 @@ export const MERCURE_CONTEXT = 'https://mercure.rocks/';
 /** Path of the subscriptions API and prefix of subscription topics. */
 export const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions';
 const CLUSTER_QUERY = 'mercure.subscriptions';
+
+declare module '@herald/cluster' {
+  interface ClusterQueries {
+    /** This instance's active Mercure subscriptions (the subscriptions API). */
+    'mercure.subscriptions': { payload: undefined; answer: MercureSubscriptionDoc[] };
+  }
+}
 /** How often an instance looks for dead instances' subscriptions to announce as terminated. */
 const REAP_EVERY_MS = 5_000;
 
@@ -109,11 +116,7 @@ export class MercureSubscriptions implements OnApplicationBootstrap, OnModuleDes
   /** Every active subscription, on every live instance. */
   async list(): Promise<MercureSubscriptionDoc[]> {
     if (this.bus === undefined) return [...this.local.values()];
-    const answers = await this.bus.collect<MercureSubscriptionDoc[]>(
-      CLUSTER_QUERY,
-      undefined,
-      2000,
-    );
+    const answers = await this.bus.collect(CLUSTER_QUERY, undefined, 2000);
     const out = new Map<string, MercureSubscriptionDoc>();
     for (const a of answers) for (const d of a.answer) out.set(d.id, d);
     return [...out.values()];

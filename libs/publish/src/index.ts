@@ -1,10 +1,9 @@
 export { PublishModule } from './publish.module';
-export { PUBLISH_MODULE_OPTIONS } from './publish.module-definition';
 export type { PublishModuleOptions } from './publish.options';
 export { PublishService } from './publish.service';
 export type { PublishContext, PublishOutcome } from './publish.service';
 export { PublishError, PublishErrorCode } from './publish.errors';
-export { REDACTED, serializeRedacted } from './redaction';
-export { DEFAULT_MAX_EVENT_DEPTH, jsonDepth, jsonTextDepth } from './json-depth';
+export { serializeRedacted } from './redaction';
+export { jsonTextDepth } from './json-depth';
 export { PublishObserver } from './publish.observer';
 export type { PublishObservation } from './publish.observer';

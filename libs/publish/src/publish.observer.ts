@@ -12,8 +12,9 @@ export interface PublishObservation {
 }
 
 /**
- * Observation port of publishing (metrics, traces). The default observes nothing; the gateway
- * binds an implementation by providing this class.
+ * Observation port of publishing (metrics, traces), required: an app provides it
+ * (`@herald/server`'s `ObservabilityModule` binds metrics and traces; an app that observes
+ * nothing provides one whose `begin` returns undefined).
  */
 export abstract class PublishObserver {
   /** Called once per publish call, before validation. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   Broker,
   type IdempotencyKey,
@@ -61,7 +61,7 @@ export class PublishService {
   constructor(
     private readonly broker: Broker,
     @Inject(PUBLISH_MODULE_OPTIONS) private readonly options: PublishModuleOptions,
-    @Optional() private readonly observer?: PublishObserver,
+    private readonly observer: PublishObserver,
   ) {
     this.redactKeys = new Set(options.redactKeys.map((k) => k.toLowerCase()));
     this.maxBatch = options.maxBatchSize ?? 100;
@@ -74,7 +74,7 @@ export class PublishService {
    * @throws PublishError when the body is refused; BrokerError when the broker fails.
    */
   async publish(body: unknown, context: PublishContext = {}): Promise<PublishOutcome> {
-    const observation = this.observer?.begin(context);
+    const observation = this.observer.begin(context);
     try {
       const { events, batch } = this.validate(body);
       const key = this.scopedKey(context);

@@ -1,5 +1,4 @@
 export { StreamsModule } from './streams.module';
-export { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 export type { StreamsModuleOptions } from './streams.options';
 export { StreamsService } from './streams.service';
 export { StreamPipeline } from './stream.pipeline';
@@ -28,6 +27,7 @@ export { ConnectionRegistry } from './connection.registry';
 export type { SseConnection } from './sse.connection';
 export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connection';
 export { frameEvent, isValidEventId, jitter } from './sse.frame';
+export { StreamShedError } from './shed.responder';
 export type { ShedReason } from './shed.responder';
 export {
   NO_CURSOR,

@@ -8,6 +8,26 @@ import { frameEvent } from './sse.frame';
  */
 export type ShedReason = 'rate-limited' | 'capacity' | 'draining' | 'unavailable';
 
+/**
+ * A stream refused for now, answered as an error (SHED_MODE=status, or a client that takes no
+ * event stream): the HTTP error mapper (`@herald/http`) makes it `429` (rate) or `503` with
+ * `Retry-After`. Its `code` is the {@link ShedReason}.
+ */
+export class StreamShedError extends Error {
+  /** The retry hint, in whole ms. */
+  readonly retryAfterMs: number;
+
+  constructor(
+    readonly code: ShedReason,
+    retryAfterMs: number,
+  ) {
+    const retryMs = Math.max(0, Math.round(retryAfterMs));
+    super(`stream refused: ${code}; retry after ${retryMs} ms`);
+    this.name = 'StreamShedError';
+    this.retryAfterMs = retryMs;
+  }
+}
+
 /** True when the request will take an event stream (EventSource sends `text/event-stream`). */
 export function acceptsEventStream(req: IncomingMessage): boolean {
   const accept = req.headers.accept;
@@ -15,9 +35,10 @@ export function acceptsEventStream(req: IncomingMessage): boolean {
 }
 
 /**
- * Answers a transient refusal. In `retry` mode, to an event-stream client: `200`, a jittered
- * `retry:`, `event: herald.shed`, then close (any non-200 would stop an EventSource for good).
- * Otherwise `429` (rate) or `503` (capacity, draining, unavailable) with `Retry-After`.
+ * Answers a transient refusal as a stream when it can: in `retry` mode, to an event-stream
+ * client, `200`, a jittered `retry:`, `event: herald.shed`, then close (any non-200 would stop
+ * an EventSource for good), and returns undefined. Otherwise writes nothing and returns the
+ * {@link StreamShedError} the caller raises (the exception filter answers it).
  */
 export function respondShed(
   req: IncomingMessage,
@@ -26,25 +47,15 @@ export function respondShed(
   reason: ShedReason,
   retryAfterMs: number,
   cursor: string,
-): void {
-  const retryMs = Math.max(0, Math.round(retryAfterMs));
+): StreamShedError | undefined {
+  const refusal = new StreamShedError(reason, retryAfterMs);
   if (mode === 'retry' && acceptsEventStream(req)) {
+    const retryMs = refusal.retryAfterMs;
     res.writeHead(200, { ...SSE_HEADERS, Connection: 'close' });
     res.end(
       frameEvent(cursor, 'herald.shed', JSON.stringify({ reason, retryAfterMs: retryMs }), retryMs),
     );
-    return;
+    return undefined;
   }
-  const status = reason === 'rate-limited' ? 429 : 503;
-  const body = JSON.stringify({
-    statusCode: status,
-    error: status === 429 ? 'Too Many Requests' : 'Service Unavailable',
-    message: `stream refused: ${reason}; retry after ${retryMs} ms`,
-  });
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Retry-After': String(Math.max(1, Math.ceil(retryMs / 1000))),
-    'Cache-Control': 'no-store',
-  });
-  res.end(body);
+  return refusal;
 }

@@ -6,7 +6,7 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
-import { NoopStreamsObserver, type StreamsObserver } from './streams.observer';
+import type { StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
 
 /** Why a stream ended (`complete`: the route's Observable completed). */
@@ -111,7 +111,7 @@ export class SseConnection implements Flushable {
     cursor: string,
     private readonly scheduler: WriteScheduler,
     private readonly maxBufferedBytes: number,
-    private readonly observer: StreamsObserver = NOOP_OBSERVER,
+    private readonly observer: StreamsObserver,
     private readonly compress = false,
   ) {
     this.cursor = cursor;
@@ -449,8 +449,6 @@ export class SseConnection implements Flushable {
     }
   }
 }
-
-const NOOP_OBSERVER = new NoopStreamsObserver();
 
 /** The HTTP/2 stream under Node's compatibility response (`res.stream`), if `res` is one. */
 function http2StreamOf(res: ServerResponse): Http2Stream | undefined {

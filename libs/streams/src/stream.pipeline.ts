@@ -380,8 +380,10 @@ class StreamSession implements StreamClaimant {
     retryAfterMs?: number,
   ): void {
     const id = this.opening !== undefined ? this.opening.clientId : request.cursor;
-    this.pipeline.streams.shed(this.req, this.res, reason, id, retryAfterMs);
-    this.finish();
+    const refusal = this.pipeline.streams.shed(this.req, this.res, reason, id, retryAfterMs);
+    // Not answered as a stream: the refusal goes to the exception filter like any other.
+    if (refusal !== undefined) this.fail(refusal);
+    else this.finish();
   }
 
   /** Refusals before the headers go to the exception filter; later errors end the stream. */

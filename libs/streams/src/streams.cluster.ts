@@ -17,6 +17,12 @@ export interface StreamsClusterQueries {
   'revoke-subject': { payload: { readonly sub: string }; answer: number };
 }
 
+declare module '@herald/cluster' {
+  // Declares the streams' queries on the bus (typed `answer` and `collect`).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged, not empty
+  interface ClusterQueries extends StreamsClusterQueries {}
+}
+
 /** Answers {@link StreamsClusterQueries} from this instance's {@link ConnectionRegistry}. */
 @Injectable()
 export class StreamsClusterResponder implements OnModuleInit {
@@ -26,16 +32,16 @@ export class StreamsClusterResponder implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.answer('connections', () =>
+    this.bus.answer('connections', () =>
       [...this.registry.values()].map((c) => c.info(this.bus.instanceId)),
     );
-    this.answer('close-connection', ({ id }) => {
+    this.bus.answer('close-connection', ({ id }) => {
       const connection = this.registry.get(id);
       if (!connection) return false;
       connection.end('admin');
       return true;
     });
-    this.answer('revoke-subject', ({ sub }) => {
+    this.bus.answer('revoke-subject', ({ sub }) => {
       let closed = 0;
       for (const connection of [...this.registry.values()]) {
         if (connection.meta.sub === sub) {
@@ -45,12 +51,5 @@ export class StreamsClusterResponder implements OnModuleInit {
       }
       return closed;
     });
-  }
-
-  private answer<Q extends keyof StreamsClusterQueries>(
-    query: Q,
-    responder: (payload: StreamsClusterQueries[Q]['payload']) => StreamsClusterQueries[Q]['answer'],
-  ): void {
-    this.bus.answer(query, (payload) => responder(payload as StreamsClusterQueries[Q]['payload']));
   }
 }

@@ -7,8 +7,9 @@ export type ReplayOutcome = 'ok' | ResetReason;
 
 /**
  * Observation port of the streams layer (metrics, logs, traces), required: an app provides it
- * (the gateway's `ObservabilityModule` binds metrics, logs and traces). Every method is a no-op
- * by default, so an implementation overrides what it observes. Implementations must be
+ * (`@herald/server`'s `ObservabilityModule` binds metrics, logs and traces); nothing replaces a
+ * missing one. Every method does nothing unless overridden, so an implementation overrides what
+ * it observes. Implementations must be
  * cheap: `flushed` runs once per connection flush, never per event per subscriber.
  */
 export abstract class StreamsObserver {
@@ -35,6 +36,3 @@ export abstract class StreamsObserver {
     _writtenAt: number,
   ): void {}
 }
-
-/** The default observer: observes nothing. */
-export class NoopStreamsObserver extends StreamsObserver {}

@@ -10,7 +10,7 @@ import { Broker } from '@herald/broker';
 import { ConnectionRegistry } from './connection.registry';
 import { DueTimers } from './due.timers';
 import { HeraldStream, type StreamSource } from './herald.stream';
-import { respondShed, type ShedReason } from './shed.responder';
+import { respondShed, type ShedReason, type StreamShedError } from './shed.responder';
 import type { SseConnection } from './sse.connection';
 import { HEARTBEAT_FRAME, frameEvent, jitter } from './sse.frame';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
@@ -121,6 +121,8 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
    * `max(RETRY_MS, minRetryMs)`. Every shed goes through here (it is what telemetry counts).
    * The `herald.shed` id is the client's own `cursor`, or {@link NO_CURSOR} for a client that
    * had none: never a position of the broker's, which may not be one it can honour yet.
+   * @returns undefined when answered as a stream (`herald.shed`), else the
+   *   {@link StreamShedError} the caller raises (429/503 with `Retry-After` from the filter).
    */
   shed(
     req: IncomingMessage,
@@ -128,10 +130,10 @@ export class StreamsService implements OnModuleDestroy, BeforeApplicationShutdow
     reason: ShedReason,
     cursor?: string,
     minRetryMs = 0,
-  ): void {
+  ): StreamShedError | undefined {
     this.observer.shed(reason);
     const retryAfterMs = jitter(Math.max(this.options.retryMs, minRetryMs), this.options.retryMs);
-    respondShed(req, res, this.options.shedMode, reason, retryAfterMs, cursor ?? NO_CURSOR);
+    return respondShed(req, res, this.options.shedMode, reason, retryAfterMs, cursor ?? NO_CURSOR);
   }
 
   /**

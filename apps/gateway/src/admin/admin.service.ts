@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ClusterBus } from '@herald/cluster';
-import type { ConnectionInfo, StreamsClusterQueries } from '@herald/streams';
-
-type Query = keyof StreamsClusterQueries;
+import { ClusterBus, type ClusterPayload, type ClusterReply } from '@herald/cluster';
+import type { ConnectionInfo } from '@herald/streams';
 
 /**
  * The admin API's work, cluster-wide: every instance running Herald's streams answers for the
@@ -29,11 +27,11 @@ export class AdminService {
     return (await this.collect('revoke-subject', { sub })).reduce((sum, n) => sum + n, 0);
   }
 
-  private async collect<Q extends Query>(
+  private async collect<Q extends 'connections' | 'close-connection' | 'revoke-subject'>(
     query: Q,
-    payload: StreamsClusterQueries[Q]['payload'],
-  ): Promise<StreamsClusterQueries[Q]['answer'][]> {
-    const answers = await this.bus.collect<StreamsClusterQueries[Q]['answer']>(query, payload);
+    payload: ClusterPayload<Q>,
+  ): Promise<ClusterReply<Q>[]> {
+    const answers = await this.bus.collect(query, payload);
     return answers.map((a) => a.answer);
   }
 }

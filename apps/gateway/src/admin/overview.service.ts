@@ -19,6 +19,13 @@ interface OverviewPayload {
   readonly topics: number;
 }
 
+declare module '@herald/cluster' {
+  interface ClusterQueries {
+    /** One instance's figures for `GET /admin/overview`. */
+    overview: { payload: OverviewPayload; answer: InstanceOverview };
+  }
+}
+
 /** Sum of every series of a prom-client metric. */
 async function total(metric: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
   return (await metric.get()).values.reduce((s, v) => s + v.value, 0);
@@ -45,6 +52,7 @@ export class OverviewService implements OnModuleInit {
 
   onModuleInit(): void {
     this.bus.answer('overview', (payload) => {
+      // From another instance, over JSON: checked rather than trusted.
       const asked = (payload as Partial<OverviewPayload> | null)?.topics;
       const limit = typeof asked === 'number' && asked >= 0 ? asked : 0;
       return this.instance(Math.min(Math.max(limit, 1) * 5, MAX_INSTANCE_TOPICS));
@@ -54,7 +62,7 @@ export class OverviewService implements OnModuleInit {
   /** The cluster overview with at most `topics` top topics. */
   async overview(topics: number): Promise<Overview> {
     const [answers, live] = await Promise.all([
-      this.bus.collect<InstanceOverview>('overview', { topics } satisfies OverviewPayload),
+      this.bus.collect('overview', { topics }),
       this.bus.instances(),
     ]);
     return aggregateOverview(answers, {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSecure } from './client-ip';
+import { isSecure } from '@herald/http';
 
 /** Options of {@link transportSecurityMiddleware}. */
 export interface TransportSecurityOptions {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { MercurePublishRate } from '@herald/mercure';
-import { ClientAddressModule } from '../http/client-address.module';
+import { ClientAddressModule } from '@herald/http';
 import { PublishRateLimiter } from '../publish/publish-rate.limiter';
 
 /** Mercure publishers draw from the same publish bucket as `POST /events` (per sub, else IP). */

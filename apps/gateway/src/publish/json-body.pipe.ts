@@ -10,12 +10,16 @@ import {
 } from '@nestjs/common';
 import { HeraldConfig } from '@herald/config';
 import { jsonTextDepth } from '@herald/publish';
-import { maxPublishBodyBytes } from '../app.options';
 
 /** Hands the raw request to {@link JsonBodyPipe}. */
 export const RawRequest = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): IncomingMessage => ctx.switchToHttp().getRequest(),
 );
+
+/** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
+export function maxPublishBodyBytes(config: HeraldConfig): number {
+  return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
+}
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 

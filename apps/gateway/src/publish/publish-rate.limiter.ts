@@ -3,7 +3,7 @@ import { Injectable, PayloadTooLargeException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { HeraldConfig } from '@herald/config';
 import { HeraldThrottlerStorage, clientKey, type BucketTake } from '@herald/limits';
-import { clientIp } from '../http/client-ip';
+import { clientIp } from '@herald/http';
 import { requestSubject } from '../http/request-subject';
 
 /**

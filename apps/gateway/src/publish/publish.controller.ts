@@ -10,7 +10,7 @@ import type { IdempotencyScope } from '@herald/broker';
 import { ipKey } from '@herald/limits';
 import { PublishService } from '@herald/publish';
 import { isTraceparent } from '@herald/telemetry';
-import { clientIp } from '../http/client-ip';
+import { clientIp } from '@herald/http';
 import { JsonBodyPipe, RawRequest } from './json-body.pipe';
 import { PublishRateGuard } from './publish-rate.guard';
 import { PublishRateLimiter } from './publish-rate.limiter';

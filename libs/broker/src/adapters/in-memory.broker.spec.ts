@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeBrokerContract } from '@herald/broker/testing';
-import { InMemoryBroker, type BrokerMessage } from '@herald/broker';
+import { type BrokerMessage } from '@herald/broker';
+import { InMemoryBroker } from './in-memory.broker';
 import { parseTopicFilter } from '@herald/topics';
 
 describeBrokerContract('in-memory', (options) => Promise.resolve(new InMemoryBroker(options)));

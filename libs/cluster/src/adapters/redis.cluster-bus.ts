@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
-import { ClusterBus, type ClusterAnswer, type ClusterResponder } from '../cluster.port';
+import {
+  ClusterBus,
+  type ClusterAnswer,
+  type ClusterPayload,
+  type ClusterQuery,
+  type ClusterReply,
+  type ClusterResponder,
+} from '../cluster.port';
+import { ClusterError, ClusterErrorCode } from '../cluster.errors';
 
 /** Options of {@link RedisClusterBus}. */
 export interface RedisClusterBusOptions {
@@ -43,7 +51,8 @@ export class RedisClusterBus extends ClusterBus {
   private readonly logger = new Logger(RedisClusterBus.name);
   private readonly commands: RedisClient;
   private readonly subscriber: RedisClient;
-  private readonly responders = new Map<string, ClusterResponder>();
+  /** Responders by query name, as called with what came off the wire. */
+  private readonly responders = new Map<string, (payload: unknown) => unknown>();
   private readonly pending = new Map<string, Pending>();
   private readonly heartbeatMs: number;
   private readonly timer: NodeJS.Timeout;
@@ -82,17 +91,20 @@ export class RedisClusterBus extends ClusterBus {
     this.timer.unref();
   }
 
-  answer(query: string, responder: ClusterResponder): void {
-    this.responders.set(query, responder);
+  answer<Q extends ClusterQuery>(query: Q, responder: ClusterResponder<Q>): void {
+    this.responders.set(query, (payload) => responder(payload as ClusterPayload<Q>));
   }
 
-  async collect<T>(
-    query: string,
-    payload?: unknown,
+  async collect<Q extends ClusterQuery>(
+    query: Q,
+    payload: ClusterPayload<Q>,
     timeoutMs = 2000,
-  ): Promise<ClusterAnswer<T>[]> {
+  ): Promise<ClusterAnswer<ClusterReply<Q>>[]> {
     if (!this.subscribed) {
-      throw new ServiceUnavailableException('cluster bus is not connected to Redis; retry later');
+      throw new ClusterError(
+        ClusterErrorCode.Unavailable,
+        'cluster bus is not connected to Redis; retry later',
+      );
     }
     const live = await this.unavailableOnError(this.instances());
     const id = randomUUID();
@@ -113,7 +125,7 @@ export class RedisClusterBus extends ClusterBus {
       clearTimeout(timer);
       this.pending.delete(id);
     }
-    return answers as ClusterAnswer<T>[];
+    return answers as ClusterAnswer<ClusterReply<Q>>[];
   }
 
   async instances(): Promise<string[]> {
@@ -131,7 +143,10 @@ export class RedisClusterBus extends ClusterBus {
       return await command;
     } catch (err) {
       this.logger.warn(`cluster bus command failed: ${String(err)}`);
-      throw new ServiceUnavailableException('cluster bus: Redis did not answer; retry later');
+      throw new ClusterError(
+        ClusterErrorCode.Unavailable,
+        'cluster bus: Redis did not answer; retry later',
+      );
     }
   }
 

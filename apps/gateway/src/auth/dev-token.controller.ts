@@ -1,8 +1,6 @@
 import { BadRequestException, Controller, Get, Header, Query } from '@nestjs/common';
+import { DevTokenSigner, Public, type DevToken, type GrantsClaim } from '@herald/auth';
 import { parseTopicFilter } from '@herald/topics';
-import type { GrantsClaim } from './principal';
-import { Public } from './public.decorator';
-import { DevTokenSigner, type DevToken } from './token.signer';
 
 const ROLES = ['subscriber', 'publisher', 'admin'] as const;
 type Role = (typeof ROLES)[number];

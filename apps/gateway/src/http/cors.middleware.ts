@@ -1,28 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
-import type { AuthModuleOptions } from './auth.options';
-import { stripQueryToken } from './token.extractor';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import { AuthError, AuthErrorCode } from '@herald/auth';
+import { HeraldConfig } from '@herald/config';
+import { httpErrorOf } from '@herald/http';
 
 const ALLOW_HEADERS = 'Authorization, Content-Type, Last-Event-ID, Idempotency-Key';
 const ALLOW_METHODS = 'GET, POST, DELETE, OPTIONS';
 
 /**
- * Runs first on every route. Removes `?access_token=` from the URL (kept for the guards) so no
- * log line sees it, and enforces CORS_ORIGINS: exact-match allowlist, credentials only for listed
- * origins, preflight answered here, and any other cross-origin request refused with 403.
- * Same-origin requests (Origin equal to the Host the browser addressed) always pass.
+ * Runs on every route, before the guards. Enforces CORS_ORIGINS: exact-match allowlist,
+ * credentials only for listed origins, preflight answered here, and any other cross-origin
+ * request refused with 403 (`origin-not-allowed`). Same-origin requests (Origin equal to the
+ * Host the browser addressed) always pass.
  */
 @Injectable()
-export class OriginMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
+export class CorsMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   private readonly allowed: ReadonlySet<string>;
 
-  constructor(@Inject(AUTH_MODULE_OPTIONS) options: AuthModuleOptions) {
-    this.allowed = new Set(options.corsOrigins);
+  constructor(config: HeraldConfig) {
+    this.allowed = new Set(config.CORS_ORIGINS);
   }
 
   use(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
-    stripQueryToken(req);
     if (this.allowed.size === 0) return next();
     res.setHeader('Vary', 'Origin');
     const origin = req.headers.origin;
@@ -43,14 +42,12 @@ export class OriginMiddleware implements NestMiddleware<IncomingMessage, ServerR
       return next();
     }
     if (isSameOrigin(origin, req.headers.host)) return next();
-    const body = JSON.stringify({
-      statusCode: 403,
-      error: 'Forbidden',
-      message: 'Origin not allowed',
-    });
-    res.writeHead(403, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Cache-Control': 'no-store',
+    const refusal = httpErrorOf(
+      new AuthError(AuthErrorCode.OriginNotAllowed, 'Origin not allowed'),
+    );
+    const body = JSON.stringify(refusal.body);
+    res.writeHead(refusal.status, {
+      ...refusal.headers,
       'Content-Length': String(Buffer.byteLength(body)),
     });
     res.end(body);

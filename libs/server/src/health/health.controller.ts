@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { BrokerHealthIndicator } from '@herald/broker';
 import { StreamsHealthIndicator } from '@herald/streams';
@@ -29,7 +29,7 @@ export class HealthController {
    */
   @Get(['ready', ''])
   @HealthCheck()
-  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  async ready(@Res({ passthrough: true }) res: ServerResponse): Promise<HealthCheckResult> {
     try {
       return await this.health.check([
         () => this.broker.check(),
@@ -39,7 +39,8 @@ export class HealthController {
     } catch (err) {
       // Keep terminus' body ({status, info, error, details}) on 503 for operators.
       if (!(err instanceof ServiceUnavailableException)) throw err;
-      res.status(503).setHeader('Cache-Control', 'no-store');
+      res.statusCode = 503;
+      res.setHeader('Cache-Control', 'no-store');
       return err.getResponse() as HealthCheckResult;
     }
   }

@@ -1,3 +1,4 @@
+/** Pure mappers from one validated {@link HeraldConfig} to each Herald lib's module options. */
 import type { AuthKeyOptions, AuthModuleOptions } from '@herald/auth';
 import type { HeraldConfig } from '@herald/config';
 import type { BrokerModuleOptions } from '@herald/broker';
@@ -37,7 +38,7 @@ export function redisConnectionOptions(config: HeraldConfig): RedisConnectionOpt
   return { mode: 'single', url: config.REDIS_URL, ...credentials };
 }
 
-/** Pure mappers from validated config to each lib's module options. */
+/** The broker: in-process (BROKER=memory) or Redis Streams, with the history policy. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
   const common = { historySize: config.HISTORY_SIZE, historyTtlMs: config.HISTORY_TTL_S * 1000 };
   switch (config.BROKER) {
@@ -55,6 +56,7 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
   }
 }
 
+/** The stream pipeline: heartbeats, retry, buffers, topics, shed mode, drain, compression. */
 export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
   return {
     heartbeatMs: config.HEARTBEAT_MS,
@@ -70,17 +72,13 @@ export function streamsOptions(config: HeraldConfig): StreamsModuleOptions {
   };
 }
 
+/** Publish validation: event size and depth, redacted keys. */
 export function publishOptions(config: HeraldConfig): PublishModuleOptions {
   return {
     maxEventBytes: config.MAX_EVENT_BYTES,
     maxEventDepth: config.MAX_EVENT_DEPTH,
     redactKeys: config.REDACT_KEYS,
   };
-}
-
-/** Largest accepted `POST /events` body: a full batch of maximum events plus JSON overhead. */
-export function maxPublishBodyBytes(config: HeraldConfig): number {
-  return 100 * (config.MAX_EVENT_BYTES + 512) + 4096;
 }
 
 /** Rate limits and caps; counted in Redis (shared by every instance) when BROKER=redis. */
@@ -152,7 +150,6 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
     cookieName: config.AUTH_COOKIE_NAME,
     queryToken: config.AUTH_QUERY_TOKEN,
     anonymousTopics: config.ANONYMOUS_TOPICS,
-    corsOrigins: config.CORS_ORIGINS,
     revocation:
       config.BROKER === 'redis'
         ? {
@@ -167,6 +164,7 @@ export function authOptions(config: HeraldConfig): AuthModuleOptions {
 /** Readiness fails while the event loop's p99 delay stays above this. */
 export const EVENT_LOOP_DELAY_THRESHOLD_MS = 1000;
 
+/** Metrics and tracing (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
 export function telemetryOptions(config: HeraldConfig): TelemetryModuleOptions {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   return {

@@ -4,7 +4,7 @@ import { HeraldConfig } from '@herald/config';
 import { PublishObserver } from '@herald/publish';
 import { StreamsObserver } from '@herald/streams';
 import { HeraldMetrics, TelemetryModule } from '@herald/telemetry';
-import { telemetryOptions } from '../app.options';
+import { telemetryOptions } from '../herald.options';
 import { MetricsController } from './metrics.controller';
 import { PublishTelemetry } from './publish.telemetry';
 import { StreamsTelemetry } from './streams.telemetry';
