@@ -15,7 +15,6 @@ function verifier(extra: Partial<AuthModuleOptions> = {}): TokenVerifier {
     cookieName: 'herald_token',
     queryToken: false,
     anonymousTopics: [],
-    corsOrigins: [],
     clockToleranceS: 0,
     ...extra,
   });
