@@ -1,5 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { RedisBroker, RedisKeys, type BrokerMessage, type PublishRequest } from '@herald/broker';
+import {
+  RedisBroker,
+  RedisKeys,
+  redisEventIdentity,
+  type BrokerMessage,
+  type PublishRequest,
+} from '@herald/broker';
 import { parseTopicFilter } from '@herald/topics';
 import { sleep, waitFor } from '../support/wait';
 import { describeBrokerContract } from '@herald/broker/testing';
@@ -24,6 +30,23 @@ describe('RedisBroker', () => {
     await waitReady(broker);
     return broker;
   });
+
+  describeBrokerContract(
+    'redis, 4 partitions',
+    async (options) => {
+      const keyPrefix = uniqueKeyPrefix('contract-p4');
+      prefixes.push(keyPrefix);
+      const broker = new RedisBroker({
+        redis: { mode: 'single', url: redisUrlForTests() },
+        keyPrefix,
+        partitions: 4,
+        ...options,
+      });
+      await waitReady(broker);
+      return broker;
+    },
+    { order: 'per-topic', identity: redisEventIdentity },
+  );
 });
 
 describe('RedisBroker live path', () => {

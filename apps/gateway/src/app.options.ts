@@ -48,6 +48,7 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
         keyPrefix: config.REDIS_KEY_PREFIX,
         minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
         replicasAckTimeoutMs: config.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS,
+        partitions: config.REDIS_PARTITIONS,
         ...common,
       };
   }

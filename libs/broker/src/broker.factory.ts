@@ -18,6 +18,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
         keyPrefix: options.keyPrefix,
         minReplicasAck: options.minReplicasAck,
         replicasAckTimeoutMs: options.replicasAckTimeoutMs,
+        partitions: options.partitions,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
       });

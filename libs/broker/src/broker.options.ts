@@ -26,6 +26,8 @@ export interface RedisBrokerModuleOptions extends CommonBrokerOptions {
   readonly minReplicasAck?: number;
   /** How long a publish waits for them (REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS, default 1000). */
   readonly replicasAckTimeoutMs?: number;
+  /** Write partitions (REDIS_PARTITIONS, 1..16, default 1). */
+  readonly partitions?: number;
 }
 
 /** Options of {@link BrokerModule}, discriminated on `driver`. */

@@ -24,5 +24,15 @@ export { DEFAULT_MAX_IDEMPOTENCY_KEYS, InMemoryBroker } from './adapters/in-memo
 export type { InMemoryBrokerOptions } from './adapters/in-memory.broker';
 export { RedisBroker } from './adapters/redis/redis.broker';
 export type { RedisBrokerOptions } from './adapters/redis/redis.broker';
-export { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './adapters/redis/redis.keys';
+export {
+  DEFAULT_REDIS_KEY_PREFIX,
+  RedisKeys,
+  eventIdentity as redisEventIdentity,
+} from './adapters/redis/redis.keys';
+export {
+  MAX_PARTITIONS,
+  RedisKeyspace,
+  partitionTags,
+  slotOf,
+} from './adapters/redis/redis.partitions';
 export { BrokerHealthIndicator } from './broker.health';

@@ -40,6 +40,7 @@ export const configSchema = z.object({
   REDIS_USERNAME: optionalText,
   REDIS_PASSWORD: optionalText,
   REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
+  REDIS_PARTITIONS: int(1, 16).default(1),
   REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int(1, 60_000).default(1000),
   REDIS_KEY_PREFIX: z
     .string()
