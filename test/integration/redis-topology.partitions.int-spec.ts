@@ -75,6 +75,11 @@ describe('Two gateways on a Redis Cluster with REDIS_PARTITIONS=6', () => {
           }).length,
       );
       expect(perPrimary.filter((n) => n > 0)).toEqual([2, 2, 2]);
+      for (const k of keyspace.partitions) {
+        expect(Number(await redis.call('CLUSTER', 'KEYSLOT', k.seq))).toBe(
+          slotOf(/\{([^}]+)\}/.exec(k.seq)?.[1] ?? ''),
+        );
+      }
       const res = await publish(gws.a.url, { topic: 'where/1', data: { topic: 'where/1' } });
       expect(res.status).toBe(202);
       expect(await redis.xlen(keyspace.stream('where/1'))).toBe(1);

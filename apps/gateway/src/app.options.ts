@@ -37,7 +37,11 @@ export function redisConnectionOptions(config: HeraldConfig): RedisConnectionOpt
 
 /** Pure mappers from validated config to each lib's module options. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
-  const common = { historySize: config.HISTORY_SIZE, historyTtlMs: config.HISTORY_TTL_S * 1000 };
+  const common = {
+    historySize: config.HISTORY_SIZE,
+    historyTtlMs: config.HISTORY_TTL_S * 1000,
+    historyPolicies: config.HISTORY_POLICIES,
+  };
   switch (config.BROKER) {
     case 'memory':
       return { driver: 'memory', maxIdempotencyKeys: config.IDEMPOTENCY_MAX_KEYS, ...common };

@@ -10,6 +10,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       return new InMemoryBroker({
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
+        historyPolicies: options.historyPolicies,
         maxIdempotencyKeys: options.maxIdempotencyKeys,
       });
     case 'redis':
@@ -21,6 +22,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
         partitions: options.partitions,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
+        historyPolicies: options.historyPolicies,
       });
   }
 }

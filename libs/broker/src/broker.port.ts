@@ -3,6 +3,7 @@ import type { TopicFilter } from '@herald/topics';
 import type {
   BrokerMessage,
   BrokerStats,
+  TopicHistoryInfo,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -86,6 +87,12 @@ export abstract class Broker {
 
   /** Counters for health, metrics and leak tests. */
   abstract stats(): BrokerStats;
+
+  /**
+   * The history policy of a concrete `topic` and its retained count.
+   * @throws BrokerError `broker-unavailable`.
+   */
+  abstract topicHistory(topic: string): Promise<TopicHistoryInfo>;
 
   /** Releases connections and timers; subscriptions still open are completed. */
   abstract close(): Promise<void>;

@@ -9,6 +9,7 @@ export type {
   PublishRequest,
   PublishResult,
   ResetReason,
+  TopicHistoryInfo,
 } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
 export { idempotencyRecordName } from './idempotency.key';
@@ -36,3 +37,5 @@ export {
   slotOf,
 } from './adapters/redis/redis.partitions';
 export { BrokerHealthIndicator } from './broker.health';
+export { HistoryPolicies } from './history.policies';
+export type { HistoryPolicy, HistoryPolicyRule } from './history.policies';

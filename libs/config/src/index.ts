@@ -9,6 +9,8 @@ export {
   parsePublicKeyPem,
 } from './herald.config';
 export type { Environment } from './herald.config';
+export { parseHistoryPolicies } from './history-policies';
+export type { HistoryPolicyEntry } from './history-policies';
 export { TRUST_PROXY_RANGES, parseTrustProxy } from './trust-proxy';
 export type { TrustProxySetting } from './trust-proxy';
 export { cliEnvironment } from './cli.environment';

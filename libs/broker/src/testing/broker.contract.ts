@@ -14,6 +14,8 @@ import type {
 export interface ContractBrokerOptions {
   readonly historySize: number;
   readonly historyTtlMs: number;
+  /** HISTORY_POLICIES: per-topic size and age, first match wins. */
+  readonly historyPolicies?: readonly { pattern: string; size: number; ttlMs: number }[];
 }
 
 /** Builds a fresh, isolated adapter (its own key space) for one test. */
@@ -345,6 +347,71 @@ export function describeBrokerContract(
       const c = await live(broker, ['ttl'], first.ids[0]);
       await c.waitFor(1);
       expect(c.messages[0]).toMatchObject({ kind: 'reset', reason: 'history-expired' });
+    });
+
+    it("should follow each topic's history policy (size) when resuming and reporting", async () => {
+      const broker = await make({
+        historySize: 100,
+        historyPolicies: [
+          { pattern: 'small/**', size: 2, ttlMs: 60_000 },
+          { pattern: 'small/x', size: 50, ttlMs: 60_000 }, // never used: the first match wins
+        ],
+      });
+      const small = [];
+      const big = [];
+      for (let i = 0; i < 6; i++) {
+        small.push((await broker.publish([ev('small/x', i)])).ids[0]);
+        big.push((await broker.publish([ev('big/x', i)])).ids[0]);
+      }
+      // small/x keeps 2: five events after its first are more than it retains.
+      const expired = await live(broker, ['small/x'], small[0]);
+      await expired.waitFor(1);
+      expect(expired.messages[0]).toMatchObject({ kind: 'reset', reason: 'history-expired' });
+      // ... but the last 2 are there.
+      const kept = await live(broker, ['small/x'], small[3]);
+      await kept.waitFor(2);
+      await sleep(50);
+      expect(kept.messages.map((m) => (m.kind === 'event' ? identity(m.id) : m.kind))).toEqual(
+        same(small.slice(4)),
+      );
+      // big/x has the default (100): all five replay.
+      const all = await live(broker, ['big/x'], big[0]);
+      await all.waitFor(5);
+      await sleep(50);
+      expect(idsOf(all.events)).toEqual(same(big.slice(1)));
+      expect(all.messages.every((m) => m.kind === 'event')).toBe(true);
+      expect(await broker.topicHistory('small/x')).toEqual({
+        topic: 'small/x',
+        policy: { pattern: 'small/**', size: 2, ttlSeconds: 60 },
+        retained: 2,
+      });
+      expect(await broker.topicHistory('big/x')).toEqual({
+        topic: 'big/x',
+        policy: { pattern: null, size: 100, ttlSeconds: 60 },
+        retained: 6,
+      });
+    });
+
+    it("should follow each topic's history policy (age) when resuming", async () => {
+      const broker = await make({
+        historyTtlMs: 60_000,
+        historyPolicies: [{ pattern: 'short/*', size: 100, ttlMs: 1000 }],
+      });
+      const short = await broker.publish([ev('short/a', 0)]);
+      await broker.publish([ev('short/a', 1)]);
+      const long = await broker.publish([ev('long/a', 0)]);
+      const after = await broker.publish([ev('long/a', 1)]);
+      await sleep(1300);
+      const expired = await live(broker, ['short/a'], short.ids[0]);
+      await expired.waitFor(1);
+      expect(expired.messages[0]).toMatchObject({ kind: 'reset', reason: 'history-expired' });
+      const kept = await live(broker, ['long/a'], long.ids[0]);
+      await kept.waitFor(1);
+      await sleep(50);
+      expect(kept.messages.map((m) => (m.kind === 'event' ? identity(m.id) : m.kind))).toEqual(
+        same(after.ids),
+      );
+      expect((await broker.topicHistory('short/a')).retained).toBe(0);
     });
 
     it('should not reset when the cursor is the latest event', async () => {

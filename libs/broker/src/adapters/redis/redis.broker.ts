@@ -17,6 +17,7 @@ import type {
   PublishRequest,
   PublishResult,
   ResetReason,
+  TopicHistoryInfo,
 } from '../../broker.types';
 import {
   epochFingerprint,
@@ -26,6 +27,7 @@ import {
   parseRedisCursor,
   type RedisCursor,
 } from './redis.keys';
+import { HistoryPolicies, type HistoryPolicyRule } from '../../history.policies';
 import { LivePartition, RedisLivePump, type LiveTarget } from './redis.live-pump';
 import { RedisKeyspace } from './redis.partitions';
 import { RedisPublisher, errorText } from './redis.publisher';
@@ -47,6 +49,8 @@ export interface RedisBrokerOptions {
   readonly historySize: number;
   /** Maximum age of retained events and idempotency records, in ms (HISTORY_TTL_S). */
   readonly historyTtlMs: number;
+  /** Per-topic size and age (HISTORY_POLICIES), first match wins; others get the two above. */
+  readonly historyPolicies?: readonly HistoryPolicyRule[];
   /** How often the instance checks the counters to catch silent pub/sub losses (1000). */
   readonly syncIntervalMs?: number;
   /**
@@ -99,11 +103,13 @@ export class RedisBroker extends Broker implements LiveTarget {
   private readonly pump: RedisLivePump;
   private readonly publisher: RedisPublisher;
   private readonly readers: RedisReplayReader[];
+  /** History size and age per topic (HISTORY_POLICIES). */
+  readonly policies: HistoryPolicies;
   private readonly channels = new Map<string, number>();
   /** Local subscriptions touching each partition (several partitions only). */
   private readonly refs: number[];
-  /** Partition subscriptions in progress (baseline, then SSUBSCRIBE). */
-  private readonly pending = new Set<Promise<void>>();
+  /** Partition subscriptions in progress (baseline, then SSUBSCRIBE), by partition. */
+  private readonly pending = new Map<number, Promise<void>>();
   /** Digest of every partition's epoch (several partitions; undefined until all are known). */
   private fp: string | undefined;
   private readonly context: CursorContext;
@@ -126,12 +132,20 @@ export class RedisBroker extends Broker implements LiveTarget {
     this.parts = this.keyspace.partitions.map((keys, i) => new LivePartition(i, keys));
     this.parts.forEach((p) => this.channels.set(p.keys.channel, p.index));
     this.refs = new Array<number>(count).fill(0);
+    this.policies = new HistoryPolicies(options.historyPolicies ?? [], {
+      size: options.historySize,
+      ttlMs: options.historyTtlMs,
+    });
     this.readers = this.keyspace.partitions.map(
-      (keys, i) =>
-        new RedisReplayReader(this.cmd, keys, options.historySize, options.historyTtlMs, i),
+      (keys, i) => new RedisReplayReader(this.cmd, keys, this.policies, i),
     );
     this.pump = new RedisLivePump(this.cmd, this.parts, this, this.logger);
-    this.publisher = new RedisPublisher(this.cmd, this.keyspace, options, this.logger);
+    this.publisher = new RedisPublisher(
+      this.cmd,
+      this.keyspace,
+      { ...options, policies: this.policies },
+      this.logger,
+    );
     this.context = {
       count,
       fingerprint: () => this.fp ?? '0000',
@@ -356,6 +370,7 @@ export class RedisBroker extends Broker implements LiveTarget {
           pos.buffer = [];
           pos.overflowed = false;
         }
+        await Promise.all(touched.map((q) => this.pending.get(q) ?? Promise.resolve()));
         const snaps = await Promise.all(touched.map((q) => this.readers[q].snapshot()));
         if (sub.closed) return;
         touched.forEach((q, i) => {
@@ -435,7 +450,7 @@ export class RedisBroker extends Broker implements LiveTarget {
   }
 
   async ping(): Promise<void> {
-    if (this.pending.size > 0) await Promise.all([...this.pending]);
+    if (this.pending.size > 0) await Promise.all([...this.pending.values()]);
     if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') {
       throw unavailable('Redis is not connected');
     }
@@ -458,6 +473,35 @@ export class RedisBroker extends Broker implements LiveTarget {
 
   stats(): BrokerStats {
     return { subscriptions: this.subscriptions.size, topics: this.knownTopics };
+  }
+
+  async topicHistory(topic: string): Promise<TopicHistoryInfo> {
+    const policy = this.policies.of(topic);
+    let retained: number;
+    try {
+      // Entries within the policy's age, at most its size (trimming is approximate: `~`); past
+      // 10,000 the stream's length (capped at the size) instead of reading the entries.
+      const key = this.keyspace.stream(topic);
+      retained =
+        policy.size > 10_000
+          ? Math.min(policy.size, await this.cmd.xlen(key))
+          : (
+              await this.cmd.xrange(
+                key,
+                String(Date.now() - policy.ttlMs),
+                '+',
+                'COUNT',
+                policy.size,
+              )
+            ).length;
+    } catch (err) {
+      throw unavailable(`Redis did not answer: ${errorText(err)}`, err);
+    }
+    return {
+      topic,
+      policy: { pattern: policy.pattern, size: policy.size, ttlSeconds: policy.ttlMs / 1000 },
+      retained,
+    };
   }
 
   /**
@@ -563,6 +607,9 @@ export class RedisBroker extends Broker implements LiveTarget {
     start: ResumeStart,
   ): Promise<RoundOutcome> {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
+    // A partition this instance just started to listen to: its baseline first, so that every
+    // event after this snapshot reaches the live buffer (none falls between the two).
+    await this.pending.get(q);
     const reader = this.readers[q];
     const snap = await reader.snapshot();
     const epoch = snap.epoch;
@@ -602,8 +649,10 @@ export class RedisBroker extends Broker implements LiveTarget {
       .then(() => (part.subscribed ? this.listen(part.keys.channel) : undefined))
       .then(() => this.pump.sync(q))
       .catch((err: unknown) => this.logger.warn(`subscribe failed (retried): ${errorText(err)}`))
-      .finally(() => this.pending.delete(job));
-    this.pending.add(job);
+      .finally(() => {
+        if (this.pending.get(q) === job) this.pending.delete(q);
+      });
+    this.pending.set(q, job);
   }
 
   /** The last local subscription touching partition `q` ended: stop listening to it. */

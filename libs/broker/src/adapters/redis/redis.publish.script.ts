@@ -1,7 +1,8 @@
 /**
  * The atomic publish (EVAL). One call stores a batch: idempotency check, a global consecutive
  * sequence (INCR), XADD with id `<ms>-<seq>` (ms = max(TIME, last ms), so ids grow in every
- * stream and MINID trimming follows time), approximate trimming by size and age, the topic
+ * stream and MINID trimming follows time), approximate trimming by the size and age of each
+ * topic's history policy (HISTORY_POLICIES, else HISTORY_SIZE / HISTORY_TTL_S), the topic
  * registry, the idempotency record and one PUBLISH (SPUBLISH on Redis >= 7: sharded pub/sub) per event on the live channel.
  *
  * With partitions (REDIS_PARTITIONS > 1) the script runs once per partition a batch touches, on
@@ -10,13 +11,15 @@
  * idempotency record (the home partition of a key, see RedisPublisher).
  *
  * KEYS: seq, last, epoch, topics, forgotten, idempotency, clock, stream 1..n
- * ARGV: n, epoch candidate, maxlen, ttl ms, has idempotency key (1/0), fingerprint,
- *       traceparent, channel, PUBLISH or SPUBLISH, clock (1/0), then topic, type, data per event.
+ * ARGV: n, epoch candidate, registry ttl ms (the longest history age of any topic), idempotency
+ *       ttl ms, has idempotency key (1/0), fingerprint, traceparent, channel, PUBLISH or SPUBLISH,
+ *       clock (1/0), then per event topic, type, data, maxlen and ttl ms (its history policy).
  * Returns `{'ok', epoch, ids}` or `{'dup', record}` where record is `fingerprint\nids`.
  */
 export const PUBLISH_SCRIPT = `
 local n = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[3])
+local idemttl = tonumber(ARGV[4])
 if ARGV[5] == '1' then
   local seen = redis.call('GET', KEYS[6])
   if seen then return {'dup', seen} end
@@ -39,15 +42,16 @@ local ids = {}
 local seq = 0
 for i = 1, n do
   seq = redis.call('INCR', KEYS[1])
-  local b = 10 + (i - 1) * 3
+  local b = 10 + (i - 1) * 5
   local topic = ARGV[b + 1]
   local typ = ARGV[b + 2]
   local data = ARGV[b + 3]
+  local ettl = tonumber(ARGV[b + 5])
   local key = KEYS[7 + i]
   local id = string.format('%d-%d', ms, seq)
-  redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], id, 't', typ, 'd', data, 'p', ARGV[7])
-  redis.call('XTRIM', key, 'MINID', '~', string.format('%d', cutoff))
-  redis.call('PEXPIRE', key, ttl)
+  redis.call('XADD', key, 'MAXLEN', '~', ARGV[b + 4], id, 't', typ, 'd', data, 'p', ARGV[7])
+  redis.call('XTRIM', key, 'MINID', '~', string.format('%d', ms - ettl))
+  redis.call('PEXPIRE', key, ettl)
   redis.call('ZADD', KEYS[4], ms, topic)
   redis.call(ARGV[9], ARGV[8], epoch .. '\\n' .. string.format('%d\\n%d', seq, ms) .. '\\n' .. topic .. '\\n' .. typ .. '\\n' .. ARGV[7] .. '\\n' .. data)
   ids[i] = 'r.' .. epoch .. '.' .. string.format('%d.%d', ms, seq)
@@ -65,7 +69,7 @@ local removed = redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.fo
 if removed > 0 then redis.call('SET', KEYS[5], string.format('%d', cutoff)) end
 local joined = table.concat(ids, ',')
 if ARGV[5] == '1' then
-  redis.call('SET', KEYS[6], ARGV[6] .. '\\n' .. joined, 'PX', ttl)
+  redis.call('SET', KEYS[6], ARGV[6] .. '\\n' .. joined, 'PX', idemttl)
 end
 return {'ok', epoch, joined}
 `;

@@ -5,6 +5,7 @@ import { BrokerError, BrokerErrorCode } from '../../broker.errors';
 import { idempotencyRecordName } from '../../idempotency.key';
 import type { PublishOptions, PublishRequest } from '../../broker.types';
 import { parseRedisCursor } from './redis.keys';
+import type { HistoryPolicies } from '../../history.policies';
 import type { RedisKeyspace } from './redis.partitions';
 import { PUBLISH_SCRIPT } from './redis.publish.script';
 
@@ -25,7 +26,9 @@ export interface StoredBatch {
 
 /** Settings of the publish path. */
 export interface RedisPublisherOptions {
-  readonly historySize: number;
+  /** History size and age per topic. */
+  readonly policies: HistoryPolicies;
+  /** Lifetime of idempotency records (HISTORY_TTL_S). */
   readonly historyTtlMs: number;
   readonly minReplicasAck?: number;
   readonly replicasAckTimeoutMs?: number;
@@ -145,7 +148,7 @@ export class RedisPublisher {
       String(share.length),
       // Taken only when the key space has no epoch yet (first publish, or Redis lost its data).
       randomBytes(6).readUIntBE(0, 6).toString(36),
-      String(this.options.historySize),
+      String(this.options.policies.maxTtlMs),
       String(this.options.historyTtlMs),
       key === undefined ? '0' : '1',
       options.fingerprint ?? '',
@@ -154,7 +157,10 @@ export class RedisPublisher {
       this.publishCommand,
       this.keyspace.count > 1 ? '1' : '0',
     ];
-    for (const e of share) args.push(e.topic, e.type, e.data);
+    for (const e of share) {
+      const policy = this.options.policies.of(e.topic);
+      args.push(e.topic, e.type, e.data, String(policy.size), String(policy.ttlMs));
+    }
     let reply: unknown;
     try {
       reply = await this.evalPublish(keys, args);

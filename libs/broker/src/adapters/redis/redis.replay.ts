@@ -1,6 +1,7 @@
 import type { RedisClient } from '@herald/redis';
 import { filterMatches, type TopicFilter } from '@herald/topics';
 import type { BrokerEvent } from '../../broker.types';
+import type { HistoryPolicies } from '../../history.policies';
 import { streamId, type RedisCursor, type RedisKeys } from './redis.keys';
 import { readStreamPage, splitId, toEvent } from './redis.stream-reader';
 
@@ -88,8 +89,8 @@ export class RedisReplayReader {
   constructor(
     private readonly cmd: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly historySize: number,
-    private readonly historyTtlMs: number,
+    /** History size and age per topic. */
+    private readonly policies: HistoryPolicies,
     /** Index of the partition this reader reads. */
     readonly partition: number = 0,
   ) {}
@@ -244,11 +245,11 @@ export class RedisReplayReader {
           // The first event after the cursor is older than the TTL: expired (trimmed lazily).
           if (!h.checked && after.length > 0) {
             h.checked = true;
-            if (after[0].ms < Date.now() - this.historyTtlMs) return 'expired';
+            if (after[0].ms < Date.now() - this.policies.of(h.topic).ttlMs) return 'expired';
           }
           // More than HISTORY_SIZE after the cursor: trimmed by size (MAXLEN ~ trims lazily).
           h.read += after.length;
-          if (h.read > this.historySize) return 'expired';
+          if (h.read > this.policies.of(h.topic).size) return 'expired';
           h.events = after.filter((e) => e.seq <= at.seq);
           if (last !== undefined) h.from = streamId(last.ms, last.seq);
           // The next page's size follows this one's events (the same for every resume walking
