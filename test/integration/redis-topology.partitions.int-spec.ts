@@ -118,10 +118,7 @@ describe('Two gateways on a Redis Cluster with REDIS_PARTITIONS=6', () => {
     );
     const more = await publish(gws.b.url, { topic: 'o/1', data: { topic: 'o/1', i: 'live' } });
     for (const [k, s] of resumed.entries()) {
-      const want = [
-        ...rest[k],
-        { topic: 'o/1', id: more.body.id as string },
-      ];
+      const want = [...rest[k], { topic: 'o/1', id: more.body.id as string }];
       await s.waitForEvents(want.length, 10_000);
       await sleep(200);
       expect(s.events).toHaveLength(want.length);

@@ -1,26 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HistoryPolicies, type ResetReason } from '@herald/broker';
+import { HistoryPolicies } from '../../history.policies';
+import type { ResetReason } from '../../broker.types';
 import { parseTopicFilter } from '@herald/topics';
-import { RedisKeyspace } from '../../libs/broker/src/adapters/redis/redis.partitions';
-import { RedisPublisher } from '../../libs/broker/src/adapters/redis/redis.publisher';
+import { RedisKeyspace } from './redis.partitions';
+import { RedisPublisher } from './redis.publisher';
+import { LivePartition, RedisLivePump, type LiveTarget } from './redis.live-pump';
+import { RedisReplayReader, type ReplayTarget, type SeqEvent } from './redis.replay';
+import { readStreamAfter, readStreamPage } from './redis.stream-reader';
 import {
-  LivePartition,
-  RedisLivePump,
-  type LiveTarget,
-} from '../../libs/broker/src/adapters/redis/redis.live-pump';
-import {
-  RedisReplayReader,
-  type ReplayTarget,
-  type SeqEvent,
-} from '../../libs/broker/src/adapters/redis/redis.replay';
-import {
-  readStreamAfter,
-  readStreamPage,
-} from '../../libs/broker/src/adapters/redis/redis.stream-reader';
-import { deleteKeys, redisUrlForTests, requireRedis, uniqueKeyPrefix } from '../support/redis';
-import { waitFor } from '../support/wait';
+  deleteKeys,
+  redisUrlForTests,
+  requireRedis,
+  uniqueKeyPrefix,
+} from '../../../../../test/support/redis';
+import { waitFor } from '../../../../../test/support/wait';
 
 const logger = new Logger('parts');
 const ev = (topic: string, n: number) => ({ topic, type: 'message', data: JSON.stringify({ n }) });
