@@ -18,6 +18,7 @@ const alias = {
   '@herald/ingest': resolve(root, 'libs/ingest/src/index.ts'),
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),
+  '@herald/mercure': resolve(root, 'libs/mercure/src/index.ts'),
   '@herald/client': resolve(root, 'libs/client/src/index.ts'),
 };
 

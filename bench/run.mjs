@@ -7,7 +7,8 @@
 //   npm run bench -- --quick           shorter windows (~2 min)
 //   npm run bench -- --only=b,c        some scenarios: a memory, b fan-out, c latency (+ gzip),
 //                                      d redis, e reconnect storm, f Redis Cluster
-//                                      (bench/redis-cluster.bench.mjs)
+//                                      (bench/redis-cluster.bench.mjs), m Mercure fan-out
+//                                      (bench/mercure.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -34,7 +35,7 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f')
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m')
   .slice(7)
   .split(',');
 const SERVER_CORE = 0;
@@ -753,6 +754,12 @@ await scenario(
     }
     return r;
   },
+);
+
+await scenario(
+  'm',
+  'Mercure fan-out: exact, URI-template and URL-pattern subscribers vs GET /events',
+  async () => (await import('./mercure.bench.mjs')).mercureScenario({ quick: QUICK, row }),
 );
 
 // ---------------------------------------------------------------- report

@@ -1,14 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ClusterModule } from '@herald/cluster';
 import { HeraldConfig } from '@herald/config';
 import { IngestModule } from '@herald/ingest';
+import { LimitsModule } from '@herald/limits';
+import { MercureModule } from '@herald/mercure';
+import { StreamsModule } from '@herald/streams';
 import { PublishModule } from '@herald/publish';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
 import { OverviewService } from './admin/overview.service';
-import { ingestOptions, publishOptions } from './app.options';
+import { ingestOptions, mercureOptions, publishOptions } from './app.options';
 import { ConsoleController } from './console/console.controller';
 import { DemoController } from './demo/demo.controller';
 import { heraldCore } from './herald.core';
+import { MercurePortsModule } from './mercure/mercure-ports.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
 import { PublishRateLimiter } from './publish/publish-rate.limiter';
@@ -34,9 +39,11 @@ export class AppModule {
             }),
           ]
         : [];
+    // The Mercure hub (CONTRACT section 8) exists only with MERCURE=on.
+    const mercure = config.MERCURE === 'on' ? [mercureHub(core.imports)] : [];
     return {
       module: AppModule,
-      imports: [...core.imports, publish, ...ingest],
+      imports: [...core.imports, publish, ...ingest, ...mercure],
       controllers: [
         EventsController,
         PublishController,
@@ -54,4 +61,20 @@ export class AppModule {
       ],
     };
   }
+}
+
+/** The Mercure module; its ports come from the limits, cluster and streams modules of the core. */
+function mercureHub(imports: readonly unknown[]): DynamicModule {
+  const find = (type: unknown): DynamicModule => {
+    const found = imports.find((m) => (m as DynamicModule | undefined)?.module === type);
+    if (found === undefined) throw new Error('Herald core lacks a module the Mercure hub needs');
+    return found as DynamicModule;
+  };
+  return MercureModule.forRootAsync({
+    imports: [
+      MercurePortsModule.register(find(LimitsModule), find(ClusterModule), find(StreamsModule)),
+    ],
+    inject: [HeraldConfig],
+    useFactory: mercureOptions,
+  });
 }

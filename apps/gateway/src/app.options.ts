@@ -4,6 +4,7 @@ import type { BrokerModuleOptions } from '@herald/broker';
 import type { ClusterModuleOptions } from '@herald/cluster';
 import type { LimitsModuleOptions } from '@herald/limits';
 import type { IngestModuleOptions } from '@herald/ingest';
+import type { MercureKeyOptions, MercureModuleOptions } from '@herald/mercure';
 import type { PublishModuleOptions } from '@herald/publish';
 import { parseRedisNodeList, type RedisConnectionOptions } from '@herald/redis';
 import type { StreamsModuleOptions } from '@herald/streams';
@@ -179,4 +180,41 @@ export function clusterOptions(config: HeraldConfig): ClusterModuleOptions {
         keyPrefix: config.REDIS_KEY_PREFIX,
       };
   }
+}
+
+/** A Mercure key setting: a PEM public key, an HMAC secret, or (unset) Herald's own key. */
+function mercureKey(value: string | undefined): MercureKeyOptions {
+  if (value === undefined) return { driver: 'herald' };
+  return value.trimStart().startsWith('-----BEGIN')
+    ? { driver: 'public-key', publicKeyPem: value }
+    : { driver: 'secret', secret: value };
+}
+
+/** The Mercure hub (MERCURE=on): keys, dialects, and where ids live (Redis with BROKER=redis). */
+export function mercureOptions(config: HeraldConfig): MercureModuleOptions {
+  return {
+    protocol: config.MERCURE_PROTOCOL,
+    publisherKey: mercureKey(config.MERCURE_PUBLISHER_JWT_KEY),
+    subscriberKey: mercureKey(config.MERCURE_SUBSCRIBER_JWT_KEY),
+    algorithms: config.MERCURE_JWT_ALGORITHMS,
+    issuer: config.MERCURE_ISSUER,
+    audience: config.MERCURE_AUDIENCE,
+    anonymous: config.MERCURE_ANONYMOUS,
+    subscriptions: config.MERCURE_SUBSCRIPTIONS,
+    // The broker keeps HISTORY_SIZE events per topic, the hub's topic included: at most that.
+    historySize: Math.min(config.MERCURE_HISTORY_SIZE ?? config.HISTORY_SIZE, config.HISTORY_SIZE),
+    historyTtlMs: config.HISTORY_TTL_S * 1000,
+    maxEventBytes: config.MAX_EVENT_BYTES,
+    maxSelectors: config.MAX_TOPICS_PER_CONNECTION,
+    redactKeys: config.REDACT_KEYS,
+    instanceId: config.INSTANCE_ID,
+    store:
+      config.BROKER === 'redis'
+        ? {
+            driver: 'redis',
+            redis: redisConnectionOptions(config),
+            keyPrefix: config.REDIS_KEY_PREFIX,
+          }
+        : { driver: 'memory' },
+  };
 }

@@ -66,8 +66,14 @@ export async function startGateway(
   const logger = new HeraldLogger({
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
-    // The token cookie is a secret under any name (AUTH_COOKIE_NAME); `access_token` always is.
-    redactKeys: [...config.REDACT_KEYS, config.AUTH_COOKIE_NAME],
+    // The token cookie is a secret under any name (AUTH_COOKIE_NAME); `access_token` always is,
+    // and so are the Mercure token cookies (the 0.x `authorization` query is in REDACT_KEYS).
+    redactKeys: [
+      ...config.REDACT_KEYS,
+      config.AUTH_COOKIE_NAME,
+      'mercureAuthorization',
+      '__Secure-mercure_access_token',
+    ],
     base: { instance: config.INSTANCE_ID },
     destination: options.logDestination,
   });

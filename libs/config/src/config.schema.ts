@@ -137,6 +137,17 @@ export const configSchema = z.object({
           .slice(0, 48)}-${process.pid}`,
     ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
+  MERCURE: z.enum(['on', 'off']).default('off'),
+  MERCURE_PROTOCOL: z.enum(['v1', 'legacy', 'both']).default('both'),
+  MERCURE_PUBLISHER_JWT_KEY: optionalText,
+  MERCURE_SUBSCRIBER_JWT_KEY: optionalText,
+  MERCURE_JWT_ALGORITHMS: list.default(['HS256']),
+  MERCURE_ISSUER: optionalText,
+  MERCURE_AUDIENCE: optionalText,
+  MERCURE_ANONYMOUS: bool.default(false),
+  MERCURE_SUBSCRIPTIONS: bool.default(false),
+  /** Unset: HISTORY_SIZE. */
+  MERCURE_HISTORY_SIZE: int(1, 1_000_000).optional(),
 });
 
 /** Herald's validated configuration values. */

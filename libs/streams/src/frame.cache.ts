@@ -12,3 +12,12 @@ export function frameOf(event: BrokerEvent): Buffer {
   }
   return frame;
 }
+
+/**
+ * Registers the bytes a stream of another dialect writes for `event` (instead of Herald's
+ * framing): call once per event object, before handing the same object to every subscriber.
+ */
+export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer): E {
+  frames.set(event, frame);
+  return event;
+}

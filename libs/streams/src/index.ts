@@ -5,7 +5,8 @@ export { StreamsService } from './streams.service';
 export { StreamPipeline } from './stream.pipeline';
 export { StreamRoute, StreamTopics } from './stream.route';
 export { HeraldStream } from './herald.stream';
-export type { HeraldEvent } from './herald.stream';
+export type { DialectOpening, HeraldEvent, StreamDialect, StreamSource } from './herald.stream';
+export { withFrame } from './frame.cache';
 export {
   ClientAddress,
   SocketClientAddress,
@@ -23,7 +24,7 @@ export type { StreamsClusterQueries } from './streams.cluster';
 export { ConnectionRegistry } from './connection.registry';
 export type { SseConnection } from './sse.connection';
 export type { CloseReason, ConnectionInfo, ConnectionMeta } from './sse.connection';
-export { frameEvent, isValidEventId } from './sse.frame';
+export { frameEvent, isValidEventId, jitter } from './sse.frame';
 export type { ShedReason } from './shed.responder';
 export {
   NO_CURSOR,

@@ -147,14 +147,15 @@ export class SseConnection implements Flushable {
 
   /**
    * Sends the status line, headers and the first `retry:` at once. `vary` adds
-   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts).
+   * `Vary: Accept-Encoding` (set when compression is configured, whatever this client accepts);
+   * `extraHeaders` are a dialect's own (never overriding the SSE headers).
    */
-  open(retryMs: number, vary = false): void {
+  open(retryMs: number, vary = false, extraHeaders?: Readonly<Record<string, string>>): void {
     const socket = this.res.socket;
     // Events are whole, coalesced writes: send each at once rather than wait for an ACK.
     socket?.setNoDelay(true);
     socket?.setTimeout(0);
-    const headers: Record<string, string> = { ...SSE_HEADERS };
+    const headers: Record<string, string> = { ...extraHeaders, ...SSE_HEADERS };
     if (vary || this.compress) headers.Vary = 'Accept-Encoding';
     if (this.compress) headers['Content-Encoding'] = 'gzip';
     this.res.writeHead(200, headers);

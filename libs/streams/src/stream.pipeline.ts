@@ -8,6 +8,7 @@ import { ConnectionRegistry } from './connection.registry';
 import { acceptsGzip } from './content-encoding';
 import {
   streamScope,
+  type DialectOpening,
   type HeraldEvent,
   type StreamClaimant,
   type StreamSource,
@@ -20,12 +21,14 @@ import {
   StreamAuthorization,
   type StreamClient,
   type StreamLease,
+  type StreamPrincipal,
 } from './stream.ports';
 import { STREAMS_MODULE_OPTIONS } from './streams.module-definition';
 import { StreamsObserver } from './streams.observer';
 import type { StreamsModuleOptions } from './streams.options';
 import { StreamsService } from './streams.service';
 import {
+  NO_CURSOR,
   parseSubscription,
   requestCursors,
   type SubscriptionRequest,
@@ -45,7 +48,9 @@ export interface StreamHandler {
  * the principal is revalidated (expiry, revocation); then headers and `retry:` go out at once,
  * the connection joins the registry (admin list/close, revocation, drain, heartbeats), expiry is
  * armed, and the broker replays from the cursor then streams live. Whether the client is still
- * there is checked after every await, and the slot is released on every path.
+ * there is checked after every await, and the slot is released on every path. A source with a
+ * `StreamDialect` (e.g. Mercure) validates, authorizes and resolves its cursor itself in place of
+ * the topic/cursor parsing and `authorize` step; every other step is the same.
  */
 @Injectable()
 export class StreamPipeline {
@@ -83,6 +88,8 @@ class StreamSession implements StreamClaimant {
   private handler: Subscription | undefined;
   private attachment: { unsubscribe(): void } | undefined;
   private connection: SseConnection | undefined;
+  /** Set when the route's source speaks another dialect (see `StreamDialect`). */
+  private opening: DialectOpening | undefined;
   private cancelled = false;
   private over = false;
 
@@ -137,13 +144,24 @@ class StreamSession implements StreamClaimant {
     const { streams, options, broker } = pipeline;
     // Guards awaited (the revocation check): a client that left meanwhile costs nothing more.
     if (this.gone()) return this.finish();
-    const request = parseSubscription(
-      { topics: source.topics, ...requestCursors(req) },
-      options.maxTopicsPerConnection,
-      (cursor) => broker.isWellFormedCursor(cursor),
-    );
-    // Checked on every (re)connect with the token presented now: a replay is authorized too.
-    const principal = pipeline.authorization.authorize(req, request.filters);
+    let request: SubscriptionRequest;
+    let principal: StreamPrincipal;
+    if (source.dialect !== undefined) {
+      // Another wire dialect validates, authorizes and resolves its resume point itself.
+      const opening = await source.dialect.open(req);
+      if (this.gone()) return this.finish();
+      this.opening = opening;
+      request = { filters: [], cursor: opening.cursor };
+      principal = opening.principal;
+    } else {
+      request = parseSubscription(
+        { topics: source.topics, ...requestCursors(req) },
+        options.maxTopicsPerConnection,
+        (cursor) => broker.isWellFormedCursor(cursor),
+      );
+      // Checked on every (re)connect with the token presented now: a replay is authorized too.
+      principal = pipeline.authorization.authorize(req, request.filters);
+    }
     if (req.method === 'HEAD') {
       // Express routes HEAD to GET routes: answer the stream's headers, open nothing.
       res.writeHead(200, SSE_HEADERS);
@@ -189,22 +207,25 @@ class StreamSession implements StreamClaimant {
     const { pipeline, req, res } = this;
     const { options, streams } = pipeline;
     const compressible = options.compression === 'gzip';
+    const opening = this.opening;
     const meta: ConnectionMeta = {
       sub: client.sub,
       ip: client.ip,
-      topics: request.filters.map((f) => f.raw),
+      topics: opening?.topics ?? request.filters.map((f) => f.raw),
       requestId: client.requestId,
     };
     const connection = new SseConnection(
       res,
       meta,
-      request.cursor ?? pipeline.broker.nowCursor(),
+      opening !== undefined
+        ? (opening.clientId ?? NO_CURSOR)
+        : (request.cursor ?? pipeline.broker.nowCursor()),
       streams.scheduler,
       options.maxBufferedBytes,
       this.observer,
       compressible && acceptsGzip(req),
     );
-    connection.open(options.retryMs, compressible);
+    connection.open(options.retryMs, compressible, opening?.headers);
     this.connection = connection;
     pipeline.registry.add(connection);
     this.observer.opened(connection);
@@ -281,7 +302,8 @@ class StreamSession implements StreamClaimant {
     request: SubscriptionRequest,
     retryAfterMs?: number,
   ): void {
-    this.pipeline.streams.shed(this.req, this.res, reason, request.cursor, retryAfterMs);
+    const id = this.opening !== undefined ? this.opening.clientId : request.cursor;
+    this.pipeline.streams.shed(this.req, this.res, reason, id, retryAfterMs);
     this.finish();
   }
 

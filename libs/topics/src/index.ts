@@ -3,6 +3,7 @@ export {
   TopicSyntaxError,
   filterCovers,
   filterMatches,
+  isInternalTopic,
   isTopicSegment,
   parseTopicFilter,
 } from './topic.filter';

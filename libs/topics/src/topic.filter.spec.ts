@@ -83,3 +83,15 @@ describe('filterCovers', () => {
     expect(filterCovers(p(grant), p(requested))).toBe(expected);
   });
 });
+
+describe('internal topics ($...)', () => {
+  it('should never be matched by a wildcard, only by their exact name', () => {
+    const internal = ['$mercure'];
+    expect(() => parseTopicFilter('$mercure')).toThrow(TopicSyntaxError);
+    expect(filterMatches(p('**'), internal)).toBe(false);
+    expect(filterMatches(p('*'), internal)).toBe(false);
+    expect(filterMatches({ raw: '$mercure', kind: 'topic', segments: internal }, internal)).toBe(
+      true,
+    );
+  });
+});

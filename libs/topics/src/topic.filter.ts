@@ -28,6 +28,11 @@ function printable(input: string): string {
   return shown.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** True for the first segment of an internal topic (`$...`), which wildcards never match. */
+export function isInternalTopic(firstSegment: string | undefined): boolean {
+  return firstSegment !== undefined && firstSegment.charCodeAt(0) === 36; // '$'
+}
+
 /** True when `segment` is a valid literal topic segment. */
 export function isTopicSegment(segment: string): boolean {
   return SEGMENT.test(segment);
@@ -77,6 +82,9 @@ export function parseTopicFilter(input: string, allowPatterns = true): TopicFilt
 /** True when the concrete `topic` segments match `filter`; linear in the topic length. */
 export function filterMatches(filter: TopicFilter, topic: readonly string[]): boolean {
   const pattern = filter.segments;
+  // An internal topic (first segment `$...`, e.g. the Mercure hub's) is never matched by a
+  // wildcard: only its exact name, which no client can subscribe to (`$` is not a segment char).
+  if (isInternalTopic(topic[0]) && pattern[0] !== topic[0]) return false;
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i];
     if (p === '**') return true;

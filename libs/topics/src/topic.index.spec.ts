@@ -41,3 +41,14 @@ describe('TopicIndex', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('TopicIndex and internal topics', () => {
+  it('should hand an internal topic ($...) to its exact entries only, never to wildcards', () => {
+    const index = new TopicIndex<string>();
+    index.add(parseTopicFilter('**'), 'all');
+    index.add(parseTopicFilter('*'), 'one');
+    index.add({ raw: '$mercure', kind: 'topic', segments: ['$mercure'] }, 'hub');
+    expect(collect(index, '$mercure')).toEqual(['hub']);
+    expect(collect(index, 'orders')).toEqual(['all', 'one']);
+  });
+});

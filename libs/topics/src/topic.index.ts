@@ -98,6 +98,8 @@ export class TopicIndex<T> {
     if (direct) for (const e of direct) fn(e);
     const root = this.root;
     if (root.children.size === 0 && root.star === undefined && root.rest.size === 0) return;
+    // Internal topics (`$...`) are delivered to exact subscribers only, never to wildcards.
+    if (topic.charCodeAt(0) === 36) return;
     this.walk(root, topic.split('/'), 0, fn);
   }
 

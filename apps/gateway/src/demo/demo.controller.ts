@@ -23,16 +23,22 @@ export class DemoController {
     // CONTRACT section 3: development without a JWT key serves GET /dev/token for this page.
     // A publisher token also grants subscribe on the same topics, so the page needs just one.
     const devToken = config.isAuthDevMode ? '/dev/token?role=publisher' : '';
+    // The Mercure section (apps/gateway/browser/mercure.ts) shows only with MERCURE=on.
+    const mercure = config.MERCURE === 'on' ? config.MERCURE_PROTOCOL : 'off';
     this.assets = new StaticAssets(DemoController.name, {
       'index.html': {
         path: findUp('apps/gateway/public/index.html'),
         page: true,
         transform: (text) =>
-          text.replace('{{HERALD_MODE}}', mode).replace('{{DEV_TOKEN_URL}}', devToken),
+          text
+            .replace('{{HERALD_MODE}}', mode)
+            .replace('{{DEV_TOKEN_URL}}', devToken)
+            .replace('{{HERALD_MERCURE}}', mercure),
       },
       'base.css': { path: findUp('apps/gateway/public/base.css') },
       'demo.css': { path: findUp('apps/gateway/public/demo.css') },
       'demo.js': { path: findUp('browser/apps/gateway/browser/demo.js') },
+      'mercure.js': { path: findUp('browser/apps/gateway/browser/mercure.js') },
       'herald-client.js': { path: findUp('browser/libs/client/src/herald-client.js') },
     });
   }
@@ -56,6 +62,12 @@ export class DemoController {
   @Get('demo.js')
   script(@Res() res: ServerResponse): void {
     this.assets.send(res, 'demo.js');
+  }
+
+  /** The Mercure section's script. */
+  @Get('mercure.js')
+  mercureScript(@Res() res: ServerResponse): void {
+    this.assets.send(res, 'mercure.js');
   }
 
   /** The browser helper (`libs/client`) as an ES module. */

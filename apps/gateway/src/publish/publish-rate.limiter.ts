@@ -36,17 +36,28 @@ export class PublishRateLimiter {
   }
 
   /**
-   * Takes `events` tokens, all or none, and sets the `X-RateLimit-*` headers.
+   * Takes `events` tokens, all or none, and sets the `X-RateLimit-*` headers. `sub` is the
+   * publisher's (default: the principal a Herald guard authenticated; Mercure passes its own).
    * @throws PayloadTooLargeException (413) when `events` is more than PUBLISH_BURST (the batch
    *   could never pass); ThrottlerException (429, `Retry-After`) when fewer tokens are left.
    */
-  async charge(req: IncomingMessage, res: ServerResponse, events: number): Promise<void> {
+  async charge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    events: number,
+    sub: string | undefined = requestSubject(req),
+  ): Promise<void> {
     if (events > this.burst) {
       throw new PayloadTooLargeException(
         `a batch of ${events} events is larger than the publish bucket (PUBLISH_BURST ${this.burst}): split it`,
       );
     }
-    const take = await this.buckets.takeToken(this.key(req), this.ratePerS, this.burst, events);
+    const take = await this.buckets.takeToken(
+      this.key(req, sub),
+      this.ratePerS,
+      this.burst,
+      events,
+    );
     if (!take.allowed) {
       this.refuse(
         res,
@@ -60,8 +71,8 @@ export class PublishRateLimiter {
   }
 
   /** The bucket of the previous one-token-per-request limit, so its state carries over. */
-  private key(req: IncomingMessage): string {
-    return `default:publish:${clientKey({ sub: requestSubject(req), ip: clientIp(req) })}`;
+  private key(req: IncomingMessage, sub = requestSubject(req)): string {
+    return `default:publish:${clientKey({ sub, ip: clientIp(req) })}`;
   }
 
   private refuse(res: ServerResponse, take: BucketTake, why: string): never {

@@ -1,0 +1,340 @@
+// Mercure fan-out (scenario `m` of bench/run.mjs; alone: npm run build && node
+// bench/mercure.bench.mjs [subscribers] [measureMs]). One Herald with MERCURE=on on core 0, load
+// clients on core 1, this process publishes. In the same run and on the same server it measures
+// deliveries/s to N subscribers of:
+//   - plain `GET /events?topic=bench` (the baseline: Herald's own dialect and topic index),
+//   - Mercure `match=` exact selectors (one Map lookup per update, whatever N),
+//   - N distinct legacy URI templates and N distinct URL patterns (each one tested per update),
+// plus, in-process, what one pattern subscriber costs per update in the SelectorIndex.
+// Every loop is bounded in count and time.
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { createHmac, randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request, spawnNode, stop, stopAll } from './lib/proc.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round1 = (x) => Math.round(x * 10) / 10;
+const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+function hs256(payload, secret) {
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+const SECRET = randomBytes(32).toString('base64url');
+const HERALD_TOKEN = hs256(
+  {
+    sub: 'bench',
+    exp: Math.floor(Date.now() / 1000) + 7200,
+    herald: { subscribe: ['**'], publish: ['**'] },
+  },
+  SECRET,
+);
+const MERCURE_TOKEN = hs256({ mercure: { publish: ['*'], subscribe: ['*'] } }, SECRET);
+const ENV = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'warn',
+  LOG_FORMAT: 'json',
+  JWT_SECRET: SECRET,
+  ANONYMOUS_TOPICS: '**',
+  MERCURE: 'on',
+  MERCURE_ANONYMOUS: 'true',
+  HEARTBEAT_MS: '60000',
+  HISTORY_SIZE: '10000',
+  MAX_CONNECTIONS: '50000',
+  MAX_CONNECTIONS_PER_USER: '50000',
+  MAX_CONNECTIONS_PER_IP: '50000',
+  CONNECT_RATE_PER_S: '100000',
+  CONNECT_BURST: '100000',
+  PUBLISH_RATE_PER_S: '1000000',
+  PUBLISH_BURST: '1000000',
+  SHUTDOWN_GRACE_MS: '0',
+};
+const TOPIC = 'https://example.com/books/1';
+const PAD = 'x'.repeat(64);
+
+/** What one update costs in the SelectorIndex with `n` subscribers of each kind (in-process). */
+function indexCost(n, rounds) {
+  const { SelectorIndex, compileSelector, legacySelector } = require(
+    resolve(here, '../dist/libs/mercure/src/mercure.selector.js'),
+  );
+  const kinds = {
+    exact: (i) => compileSelector(`https://example.com/books/${i}`, 'exact'),
+    template: (i) => legacySelector(`https://example.com/books/{id${i}}`),
+    urlpattern: (i) => compileSelector(`https://example.com/books/:id${i}`, 'urlpattern'),
+  };
+  const out = {};
+  for (const [kind, make] of Object.entries(kinds)) {
+    const index = new SelectorIndex();
+    for (let i = 0; i < n; i++) index.add(make(i), i);
+    let matched = 0;
+    for (let r = 0; r < Math.min(20, rounds); r++) matched = index.match([TOPIC]).size; // warm
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < rounds; r++) matched = index.match([TOPIC]).size;
+    const ns = Number(process.hrtime.bigint() - t0) / rounds;
+    out[kind] = {
+      subscribers: n,
+      matched,
+      usPerUpdate: round1(ns / 1000),
+      nsPerSubscriber: round1(ns / n),
+    };
+  }
+  return out;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+function post(url, path, type, body, token) {
+  return new Promise((ok, fail) => {
+    const req = http.request(
+      `${url}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': type,
+          'Content-Length': Buffer.byteLength(body),
+          Authorization: `Bearer ${token}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          res.statusCode === 200 || res.statusCode === 202
+            ? ok(text)
+            : fail(new Error(`publish ${res.statusCode}: ${text}`)),
+        );
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('publish timeout')));
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+const publishPlain = (url) =>
+  post(
+    url,
+    '/events',
+    'application/json',
+    JSON.stringify({ topic: 'bench', type: 'tick', data: { t: Date.now(), p: PAD } }),
+    HERALD_TOKEN,
+  );
+const publishMercure = (url) =>
+  post(
+    url,
+    '/.well-known/mercure',
+    'application/x-www-form-urlencoded',
+    new URLSearchParams({
+      topic: TOPIC,
+      data: JSON.stringify({ t: Date.now(), p: PAD }),
+    }).toString(),
+    MERCURE_TOKEN,
+  );
+
+async function totals(clients) {
+  const all = await Promise.all(clients.map((c) => request(c, { cmd: 'stats' }, 'stats')));
+  return all.reduce((a, s) => ({ frames: a.frames + s.frames, closed: a.closed + s.closed }), {
+    frames: 0,
+    closed: 0,
+  });
+}
+
+/** Opens `n` subscribers on `paths`, publishes as fast as they keep up, measures deliveries/s. */
+async function fanOut(server, n, paths, publish, { warmMs, measureMs }) {
+  const clients = [0, 1].map(() => spawnNode(resolve(here, 'load-client.mjs'), [], { core: 1 }));
+  try {
+    await Promise.all(clients.map((c) => request(c, null, 'ready', 15_000)));
+    const share = Math.ceil(n / clients.length);
+    const replies = await Promise.all(
+      clients.map((c, i) =>
+        request(
+          c,
+          {
+            cmd: 'connect',
+            port: server.port,
+            count: Math.max(0, Math.min(share, n - i * share)),
+            path: paths.slice(i * share, (i + 1) * share),
+            headers: {},
+            batch: 100,
+          },
+          'connected',
+          120_000,
+        ),
+      ),
+    );
+    const opened = replies.reduce((a, r) => a + r.opened, 0);
+    await sleep(300); // let the streams open (each answers its preamble)
+    const base = (await totals(clients)).frames;
+    let published = 0;
+    let received = 0;
+    let stopAt = Date.now() + warmMs + measureMs;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        received = ((await totals(clients)).frames - base) / Math.max(1, opened);
+        await sleep(25);
+      }
+    })();
+    const worker = async () => {
+      while (Date.now() < stopAt) {
+        if (published - received > 64) {
+          await sleep(2);
+          continue;
+        }
+        published++;
+        await publish(server.url);
+      }
+    };
+    const workers = [worker(), worker(), worker(), worker()];
+    await sleep(warmMs);
+    const f0 = (await totals(clients)).frames;
+    const c0 = await request(server.child, { cmd: 'stats' }, 'stats');
+    const t0 = Date.now();
+    await sleep(measureMs);
+    const f1 = (await totals(clients)).frames;
+    const c1 = await request(server.child, { cmd: 'stats' }, 'stats');
+    const t1 = Date.now();
+    stopAt = 0;
+    await Promise.all(workers);
+    polling = false;
+    await poller;
+    return {
+      subscribers: opened,
+      deliveriesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0)),
+      updatesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0) / Math.max(1, opened)),
+      serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / ((t1 - t0) * 1000)) * 100),
+      closedByServer: (await totals(clients)).closed,
+    };
+  } finally {
+    await Promise.all(
+      clients.map((c) => request(c, { cmd: 'close' }, 'closed', 5000).catch(() => undefined)),
+    );
+    await Promise.all(clients.map((c) => stop(c)));
+  }
+}
+
+/** Runs the whole Mercure measurement; returns the figures. */
+export async function runMercureBench({ subscribers = 500, measureMs = 4000, warmMs = 1000 } = {}) {
+  const micro = indexCost(subscribers, 2000);
+  const child = spawnNode(resolve(here, 'server-host.mjs'), ['herald'], {
+    core: 0,
+    env: ENV,
+    nodeArgs: ['--expose-gc'],
+  });
+  try {
+    const { url } = await request(child, null, 'ready', 30_000);
+    const server = { child, url, port: Number(new URL(url).port) };
+    const t = { warmMs, measureMs };
+    const n = subscribers;
+    const same = (p) => Array.from({ length: n }, () => p);
+    const enc = encodeURIComponent;
+    const plain = await fanOut(server, n, same('/events?topic=bench'), publishPlain, t);
+    const exact = await fanOut(
+      server,
+      n,
+      same(`/.well-known/mercure?match=${enc(TOPIC)}`),
+      publishMercure,
+      t,
+    );
+    const template = await fanOut(
+      server,
+      n,
+      Array.from(
+        { length: n },
+        (_, i) => `/.well-known/mercure?topic=${enc(`https://example.com/books/{id${i}}`)}`,
+      ),
+      publishMercure,
+      t,
+    );
+    const urlpattern = await fanOut(
+      server,
+      n,
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `/.well-known/mercure?match_urlpattern=${enc(`https://example.com/books/:id${i}`)}`,
+      ),
+      publishMercure,
+      t,
+    );
+    return { subscribers: n, plain, exact, template, urlpattern, indexCost: micro };
+  } finally {
+    await stop(child);
+    agent.destroy();
+  }
+}
+
+/** Scenario `m` of bench/run.mjs: runs the bench and adds its rows through `row`. */
+export async function mercureScenario({ quick, row }) {
+  const r = await runMercureBench(
+    quick ? { subscribers: 300, measureMs: 2500 } : { subscribers: 1000, measureMs: 6000 },
+  );
+  const info = { better: 'higher', target: 'info', met: undefined };
+  const plain = r.plain.deliveriesPerS;
+  row(
+    `m. GET /events fan-out, ${r.subscribers} subs (Mercure baseline)`,
+    'deliveries/s',
+    plain,
+    undefined,
+    info,
+  );
+  row(
+    `m. Mercure match= exact, ${r.subscribers} subs`,
+    'deliveries/s',
+    r.exact.deliveriesPerS,
+    plain,
+    info,
+  );
+  row(
+    `m. Mercure ${r.subscribers} distinct URI templates`,
+    'deliveries/s',
+    r.template.deliveriesPerS,
+    plain,
+    info,
+  );
+  row(
+    `m. Mercure ${r.subscribers} distinct URL patterns`,
+    'deliveries/s',
+    r.urlpattern.deliveriesPerS,
+    plain,
+    info,
+  );
+  const cost = { better: 'lower', target: 'info', met: undefined };
+  for (const kind of ['template', 'urlpattern']) {
+    const c = r.indexCost[kind];
+    row(
+      `m. index: matching cost per update per ${kind} subscriber`,
+      'ns',
+      c.nsPerSubscriber,
+      undefined,
+      cost,
+    );
+  }
+  row(
+    'm. index: cost per update, all exact subscribers',
+    'us',
+    r.indexCost.exact.usPerUpdate,
+    undefined,
+    cost,
+  );
+  return r;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.on('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+  process.on('exit', stopAll);
+  const subscribers = Number(process.argv[2] ?? 500);
+  const measureMs = Number(process.argv[3] ?? 4000);
+  const r = await runMercureBench({ subscribers, measureMs });
+  console.log(JSON.stringify(r, null, 2));
+  process.exit(0);
+}
