@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { TopicFilter } from '@herald/topics';
+import { BrokerError, BrokerErrorCode } from './broker.errors';
 import type {
   BrokerMessage,
   BrokerStats,
@@ -89,10 +90,18 @@ export abstract class Broker {
   abstract stats(): BrokerStats;
 
   /**
-   * The history policy of a concrete `topic` and its retained count.
+   * The history policy of a concrete `topic` and its retained count (both adapters implement
+   * it; the default, for other brokers, refuses).
    * @throws BrokerError `broker-unavailable`.
    */
-  abstract topicHistory(topic: string): Promise<TopicHistoryInfo>;
+  topicHistory(topic: string): Promise<TopicHistoryInfo> {
+    return Promise.reject(
+      new BrokerError(
+        BrokerErrorCode.Unavailable,
+        `this broker does not report topic history (${topic})`,
+      ),
+    );
+  }
 
   /** Releases connections and timers; subscriptions still open are completed. */
   abstract close(): Promise<void>;

@@ -324,7 +324,7 @@ export class InMemoryBroker extends Broker {
     return { subscriptions: this.subscriptionCount, topics: this.histories.size };
   }
 
-  topicHistory(topic: string): Promise<TopicHistoryInfo> {
+  override topicHistory(topic: string): Promise<TopicHistoryInfo> {
     const policy = this.policies.of(topic);
     const h = this.histories.get(topic);
     h?.dropOlderThan(Date.now() - h.ttlMs);

@@ -475,7 +475,7 @@ export class RedisBroker extends Broker implements LiveTarget {
     return { subscriptions: this.subscriptions.size, topics: this.knownTopics };
   }
 
-  async topicHistory(topic: string): Promise<TopicHistoryInfo> {
+  override async topicHistory(topic: string): Promise<TopicHistoryInfo> {
     const policy = this.policies.of(topic);
     let retained: number;
     try {
