@@ -15,6 +15,7 @@ const alias = {
   '@herald/publish': resolve(root, 'libs/publish/src/index.ts'),
   '@herald/cluster': resolve(root, 'libs/cluster/src/index.ts'),
   '@herald/limits': resolve(root, 'libs/limits/src/index.ts'),
+  '@herald/presence': resolve(root, 'libs/presence/src/index.ts'),
   '@herald/ingest': resolve(root, 'libs/ingest/src/index.ts'),
   '@herald/auth': resolve(root, 'libs/auth/src/index.ts'),
   '@herald/telemetry': resolve(root, 'libs/telemetry/src/index.ts'),

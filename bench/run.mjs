@@ -8,7 +8,9 @@
 //   npm run bench -- --only=b,c        some scenarios: a memory, b fan-out, c latency (+ gzip),
 //                                      d redis, e reconnect storm, f Redis Cluster
 //                                      (bench/redis-cluster.bench.mjs), m Mercure fan-out
-//                                      (bench/mercure.bench.mjs)
+//                                      (bench/mercure.bench.mjs), p presence join storm
+//                                      (bench/presence.bench.mjs), h HTTP/2: streams per
+//                                      connection, memory per stream (bench/http2.bench.mjs)
 import http from 'node:http';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -35,7 +37,7 @@ if (!process.env.BENCH_PINNED && tasksetAvailable()) {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m')
+const ONLY = (args.find((a) => a.startsWith('--only=')) ?? '--only=a,b,c,d,e,f,m,p,h')
   .slice(7)
   .split(',');
 const SERVER_CORE = 0;
@@ -760,6 +762,35 @@ await scenario(
   'm',
   'Mercure fan-out: exact, URI-template and URL-pattern subscribers vs GET /events',
   async () => (await import('./mercure.bench.mjs')).mercureScenario({ quick: QUICK, row }),
+);
+
+await scenario('p', 'presence: 1,000-client join storm (bench/presence.bench.mjs)', async () => {
+  const { runPresenceBench } = await import('./presence.bench.mjs');
+  const r = await runPresenceBench(1000);
+  const info = { better: 'lower', target: 'info', met: undefined };
+  row(
+    'p. join storm: all 1k counted by GET /presence',
+    'ms',
+    r.herald.countedMs,
+    r.baseline.openMs,
+    info,
+  );
+  row(
+    'p. join storm: presence events to all clients',
+    'events',
+    r.herald.emitted,
+    r.pairwiseEvents,
+    {
+      better: 'lower',
+      target: '< 1 per pair of clients',
+      met: r.herald.emitted < r.pairwiseEvents,
+    },
+  );
+  return r;
+});
+
+await scenario('h', 'HTTP/2: streams per connection, memory and CPU per stream', () =>
+  import('./http2.bench.mjs').then((h2) => h2.benchScenario({ quick: QUICK, row })),
 );
 
 // ---------------------------------------------------------------- report

@@ -153,6 +153,29 @@ describe('herald CLI', () => {
     tailer.stop();
   });
 
+  it('should start with the newest retained event with --since latest, then go live', async () => {
+    const token = hs256(
+      claims({ subscribe: ['quotes/**'], publish: ['quotes/**'] }, { sub: 'dan' }),
+    );
+    const pub = async (topic: string, n: number) =>
+      expect(
+        (await runCli(['publish', topic, JSON.stringify({ n }), '--url', gw.url, '--token', token]))
+          .code,
+      ).toBe(0);
+    await pub('quotes/eur', 1);
+    await pub('quotes/eur', 2);
+    await pub('quotes/usd', 3);
+    const tailer = tail(['quotes/*', '--since', 'latest', '--token', token]);
+    await waitFor(() => lines(tailer).length >= 2, 'the latest events', 10_000, 20);
+    expect(lines(tailer).map((l) => l.data)).toEqual([{ n: 2 }, { n: 3 }]);
+    await pub('quotes/eur', 4);
+    await waitFor(() => lines(tailer).length >= 3, 'the live event', 10_000, 20);
+    expect(lines(tailer).map((l) => l.data)).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
+    tailer.stop();
+    const bad = await runCli(['tail', 'quotes/*', '--since', 'yesterday', '--url', gw.url]);
+    expect(bad.code).toBe(2);
+  });
+
   it('should refuse to mint with NODE_ENV=production unless --force', async () => {
     const args = ['token', '--sub', 'ops', '--admin'];
     const refused = await runCli(args, { ...keyEnv, NODE_ENV: 'production' });

@@ -57,6 +57,29 @@ describe('HeraldClient (Node, eventsource 4.x)', () => {
     expect(states.slice(0, 3)).toEqual(['connecting', 'open', 'reconnecting']);
   });
 
+  it("should start with the newest event with since: 'latest', then resume from its cursor", async () => {
+    const [, newest] = await send('hc/latest', 2);
+    const ids: string[] = [];
+    const client = new HeraldClient({
+      url: gw.url,
+      topics: ['hc/latest'],
+      EventSource,
+      since: 'latest',
+    });
+    clients.push(client);
+    client.on('message', (e) => ids.push(e.id));
+    client.connect();
+    await waitFor(() => ids.length >= 1, 'the latest event');
+    expect(ids).toEqual([newest]);
+    const registry = gw.app.get(ConnectionRegistry);
+    for (const c of registry.values()) if (c.meta.topics.includes('hc/latest')) c.abort('error');
+    const later = await send('hc/latest', 2);
+    await waitFor(() => ids.length >= 3, 'the events after the drop');
+    await sleep(50);
+    // Reconnects resume from the cursor: no second "latest" replay, nothing lost.
+    expect(ids).toEqual([newest, ...later]);
+  });
+
   it('should resume from its cursor when reconnect() is called', async () => {
     const { client, states, ids } = start('hc/resume');
     await waitFor(() => states.includes('open'), 'open');

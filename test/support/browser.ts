@@ -57,6 +57,8 @@ export interface LaunchOptions {
    * tests keep CSP on.
    */
   readonly bypassCSP?: boolean;
+  /** Accept the test's self-signed certificate (HTTPS / HTTP/2 suites). */
+  readonly ignoreHTTPSErrors?: boolean;
 }
 
 /** Launches `/usr/bin/chromium` through playwright-core (no browser download). */
@@ -68,6 +70,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     args: [...CHROMIUM_ARGS],
     viewport: { width: 1200, height: 860 },
     bypassCSP: options.bypassCSP ?? false,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   return {
     context,

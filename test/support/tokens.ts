@@ -13,7 +13,7 @@ export function b64(value: unknown): string {
 
 /** Grants claim (`herald` by default) plus standard claims: `exp` one hour ahead unless given. */
 export function claims(
-  grants: { subscribe?: string[]; publish?: string[]; admin?: boolean },
+  grants: { subscribe?: string[]; publish?: string[]; presence?: string[]; admin?: boolean },
   extra: JWTPayload = {},
   claim = 'herald',
 ): JWTPayload {

@@ -21,8 +21,8 @@ retry: hint and resumes with Last-Event-ID, so nothing retained is missed; heral
 reported on stderr. Stops on Ctrl-C. Exits 1 on a refusal (400, 401, 403).
 
 Options:
-  --since latest        start with the newest retained event of each topic (needs a gateway
-                        that supports since=latest); without it, only new events
+  --since latest        start with the newest retained event of each topic (of at most 100
+                        topics for patterns), then go live; without it, only new events
   --last-event-id <id>  resume after this id
   --json                one JSON object per event: {"id","event","data","receivedAt"}
   --count <n>           exit 0 after n events

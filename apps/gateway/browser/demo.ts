@@ -142,6 +142,7 @@ function connect(): void {
   let opened = false;
   client = new HeraldClient({
     topics,
+    ...($<HTMLInputElement>('latest').checked ? { since: 'latest' as const } : {}),
     token: tokens.subscribe,
     onStateChange: (state, detail) => {
       if (state === 'open' && opened) stats.reconnects++;

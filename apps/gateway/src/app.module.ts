@@ -16,6 +16,7 @@ import { heraldCore } from './herald.core';
 import { MercurePortsModule } from './mercure/mercure-ports.module';
 import { JsonBodyPipe } from './publish/json-body.pipe';
 import { PublishController } from './publish/publish.controller';
+import { PresenceController } from './presence/presence.controller';
 import { PublishRateLimiter } from './publish/publish-rate.limiter';
 import { EventsController } from './streams/events.controller';
 
@@ -51,6 +52,7 @@ export class AppModule {
         DemoController,
         ConsoleController,
         AdminController,
+        PresenceController,
       ],
       providers: [
         ...core.providers,

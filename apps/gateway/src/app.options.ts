@@ -5,6 +5,7 @@ import type { ClusterModuleOptions } from '@herald/cluster';
 import type { LimitsModuleOptions } from '@herald/limits';
 import type { IngestModuleOptions } from '@herald/ingest';
 import type { MercureKeyOptions, MercureModuleOptions } from '@herald/mercure';
+import type { PresenceModuleOptions } from '@herald/presence';
 import type { PublishModuleOptions } from '@herald/publish';
 import { parseRedisNodeList, type RedisConnectionOptions } from '@herald/redis';
 import type { StreamsModuleOptions } from '@herald/streams';
@@ -106,6 +107,23 @@ export function limitsOptions(config: HeraldConfig): LimitsModuleOptions {
         driver: 'redis',
         redis: redisConnectionOptions(config),
         keyPrefix: `${config.REDIS_KEY_PREFIX}limits:`,
+        ...common,
+      };
+  }
+}
+
+/** Presence of PRESENCE_TOPICS: in process, or shared through Redis with BROKER=redis. */
+export function presenceOptions(config: HeraldConfig): PresenceModuleOptions {
+  const common = { topics: config.PRESENCE_TOPICS, instanceId: config.INSTANCE_ID };
+  switch (config.BROKER) {
+    case 'memory':
+      return { driver: 'memory', ...common };
+    case 'redis':
+      return {
+        driver: 'redis',
+        redis: redisConnectionOptions(config),
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        leaseTtlMs: config.PRESENCE_LEASE_TTL_MS,
         ...common,
       };
   }

@@ -132,6 +132,8 @@ export async function startGateway(
     url,
     shutdown(signal = 'shutdown') {
       closing ??= (async () => {
+        // HTTP/2 clients open their next streams on a new connection (another instance).
+        adapter.goAway();
         await app.get(ShutdownService).drain(signal);
         await app.close();
       })();

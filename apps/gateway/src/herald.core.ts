@@ -6,12 +6,14 @@ import { BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
 import { ConfigModule, HeraldConfig } from '@herald/config';
 import { LimitsModule } from '@herald/limits';
+import { PresenceModule } from '@herald/presence';
 import { StreamsModule } from '@herald/streams';
 import {
   authOptions,
   brokerOptions,
   clusterOptions,
   limitsOptions,
+  presenceOptions,
   streamsOptions,
 } from './app.options';
 import { HealthController } from './health/health.controller';
@@ -29,7 +31,7 @@ export type HeraldCore = Required<Pick<ModuleMetadata, 'imports' | 'controllers'
  * both run on the same environment variables): config, observability (metrics, logs, traces),
  * the broker, the stream pipeline with its ports (admission from limits, authorization from
  * auth, the client address under TRUST_PROXY, the cluster bus for the admin list, close and
- * revocation), `/health/live` and `/health/ready`, the exception filter, and drain on shutdown.
+ * revocation, presence of PRESENCE_TOPICS), `/health/live` and `/health/ready`, the exception filter, and drain on shutdown.
  * Spread it into a root module and add controllers (`@StreamRoute` endpoints inherit it all).
  */
 export function heraldCore(config: HeraldConfig): HeraldCore {
@@ -46,6 +48,10 @@ export function heraldCore(config: HeraldConfig): HeraldCore {
     useFactory: authOptions,
     devRoutes: config.isAuthDevMode,
   });
+  const presence: DynamicModule = PresenceModule.forRootAsync({
+    inject: [HeraldConfig],
+    useFactory: presenceOptions,
+  });
   return {
     imports: [
       ConfigModule.forRoot({ config }),
@@ -56,7 +62,7 @@ export function heraldCore(config: HeraldConfig): HeraldCore {
         useFactory: brokerOptions,
       }),
       StreamsModule.forRootAsync({
-        imports: [limits, auth, cluster, ClientAddressModule],
+        imports: [limits, auth, cluster, ClientAddressModule, presence],
         inject: [HeraldConfig],
         useFactory: streamsOptions,
       }),
@@ -64,6 +70,7 @@ export function heraldCore(config: HeraldConfig): HeraldCore {
       TerminusModule,
       cluster,
       auth,
+      presence,
     ],
     controllers: [HealthController],
     providers: [

@@ -53,9 +53,9 @@ export class DevTokenController {
 function grantsFor(role: Role, patterns: readonly string[]): GrantsClaim {
   switch (role) {
     case 'subscriber':
-      return { subscribe: patterns };
+      return { subscribe: patterns, presence: patterns };
     case 'publisher':
-      return { subscribe: patterns, publish: patterns };
+      return { subscribe: patterns, publish: patterns, presence: patterns };
     case 'admin':
       return { subscribe: patterns, publish: patterns, admin: true };
   }

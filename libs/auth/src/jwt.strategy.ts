@@ -77,6 +77,7 @@ export class HeraldJwtStrategy extends PassportStrategy(JwtStrategy, 'herald-jwt
       anonymous: false,
       subscribe: [...compileGrants(grants.subscribe, sub), ...this.anonymous],
       publish: compileGrants(grants.publish, sub),
+      presence: compileGrants(grants.presence, sub),
       admin: grants.admin === true,
       expiresAt: (payload.exp ?? 0) * 1000,
       issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,

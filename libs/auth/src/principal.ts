@@ -4,6 +4,8 @@ import { isTopicSegment, parseTopicFilter, type TopicFilter } from '@herald/topi
 export interface GrantsClaim {
   readonly subscribe?: readonly string[];
   readonly publish?: readonly string[];
+  /** Topics whose presence (`GET /presence`) this token may read. */
+  readonly presence?: readonly string[];
   readonly admin?: boolean;
 }
 
@@ -16,6 +18,8 @@ export interface Principal {
   readonly subscribe: readonly TopicFilter[];
   /** Patterns this principal may publish to. */
   readonly publish: readonly TopicFilter[];
+  /** Patterns whose presence this principal may read (`GET /presence`; admins read any). */
+  readonly presence: readonly TopicFilter[];
   readonly admin: boolean;
   /** Token `exp` in epoch ms (undefined for anonymous clients). */
   readonly expiresAt: number | undefined;

@@ -88,6 +88,7 @@ export class RequestAuthenticator {
       anonymous: true,
       subscribe: this.anonymousTopics,
       publish: [],
+      presence: [],
       admin: false,
       expiresAt: undefined,
       issuedAt: undefined,

@@ -9,6 +9,7 @@ const principal = (subscribe: string[], publish: string[] = [], sub = 'alice'): 
   anonymous: false,
   subscribe: compileGrants(subscribe, sub),
   publish: compileGrants(publish, sub),
+  presence: [],
   admin: false,
   expiresAt: undefined,
   issuedAt: undefined,

@@ -43,6 +43,18 @@ export class TopicPermissionPolicy {
   }
 
   /**
+   * Reading a topic's presence (`GET /presence`): an admin, or a `presence` grant covering it.
+   * @throws AuthError `topic-not-permitted` (403).
+   */
+  static assertPresence(principal: Principal, topic: TopicFilter): void {
+    if (principal.admin || principal.presence.some((g) => filterCovers(g, topic))) return;
+    throw new AuthError(
+      AuthErrorCode.TopicNotPermitted,
+      `not permitted to read the presence of "${topic.raw}" (needs a presence grant or admin)`,
+    );
+  }
+
+  /**
    * @param topics concrete, already validated topics of the events to publish.
    * @throws AuthError `topic-not-permitted` (403) naming the first refused topic.
    */

@@ -4,6 +4,7 @@ import { BrokerError, BrokerErrorCode } from './broker.errors';
 import type {
   BrokerMessage,
   BrokerStats,
+  LatestEvents,
   TopicHistoryInfo,
   PublishOptions,
   PublishRequest,
@@ -73,6 +74,14 @@ export abstract class Broker {
   ): BrokerAttachment {
     return this.subscribe(filters, options).subscribe(sink);
   }
+
+  /**
+   * The newest retained event of each topic matching `filters` (of at most `maxTopics` topics,
+   * the most recently published), oldest first, with the cursor they were read at: a
+   * subscription from that cursor continues with no gap or duplicate (`since=latest`).
+   * @throws BrokerError `broker-unavailable` when the history cannot be read.
+   */
+  abstract latest(filters: readonly TopicFilter[], maxTopics: number): Promise<LatestEvents>;
 
   /** True when `cursor` has this adapter's syntax (a malformed cursor is a 400). */
   abstract isWellFormedCursor(cursor: string): boolean;

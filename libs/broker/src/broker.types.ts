@@ -74,3 +74,20 @@ export interface BrokerStats {
   /** Topics with retained history on this instance (memory) or known to it. */
   readonly topics: number;
 }
+
+/**
+ * Most topics one `since=latest` replays (the most recently published first picked; CONTRACT
+ * section 10).
+ */
+export const LATEST_MAX_TOPICS = 100;
+
+/** What {@link Broker.latest} read: newest events, and where attaching continues after them. */
+export interface LatestEvents {
+  /** The newest retained event of each topic, oldest first. */
+  readonly events: readonly BrokerEvent[];
+  /**
+   * Read at the same instant: attaching from it replays nothing older, misses nothing newer.
+   * Undefined when the key space has no event yet (attach live).
+   */
+  readonly cursor: string | undefined;
+}

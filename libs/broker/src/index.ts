@@ -5,12 +5,14 @@ export type {
   BrokerMessage,
   BrokerReset,
   BrokerStats,
+  LatestEvents,
   PublishOptions,
   PublishRequest,
   PublishResult,
   ResetReason,
   TopicHistoryInfo,
 } from './broker.types';
+export { LATEST_MAX_TOPICS } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
 export { idempotencyRecordName } from './idempotency.key';
 export type { IdempotencyKey, IdempotencyNamespace, IdempotencyScope } from './idempotency.key';

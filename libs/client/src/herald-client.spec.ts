@@ -97,6 +97,13 @@ describe('HeraldClient', () => {
     expect(FakeEventSource.last.init).toBeUndefined();
   });
 
+  it("should ask for since=latest only without a cursor when since is 'latest'", () => {
+    client({ since: 'latest' }).connect();
+    expect(FakeEventSource.last.query.get('since')).toBe('latest');
+    client({ since: 'latest', lastEventId: 'm.a.1' }).connect();
+    expect(FakeEventSource.last.query.get('since')).toBeNull();
+  });
+
   it('should refuse an empty topic list when constructed', () => {
     expect(() => client({ topics: [] })).toThrow(/topic/);
   });

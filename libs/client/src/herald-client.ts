@@ -66,6 +66,11 @@ export interface HeraldClientOptions {
   readonly topics: readonly string[];
   /** Cursor to resume after (sent as `?lastEventId=`). */
   readonly lastEventId?: string;
+  /**
+   * `'latest'`: the first connection starts with the newest retained event of each topic
+   * (`?since=latest`, CONTRACT section 10); reconnects resume from the cursor as usual.
+   */
+  readonly since?: 'latest';
   /** Token sent as `?access_token=` (prefer the `herald_token` cookie when you can). */
   readonly token?: string;
   /** Send cookies on cross-origin streams (the gateway must list your origin in CORS_ORIGINS). */
@@ -150,6 +155,7 @@ export class HeraldClient {
     const params = new URLSearchParams();
     for (const topic of this.options.topics) params.append('topic', topic);
     if (this.lastId) params.set('lastEventId', this.lastId);
+    else if (this.options.since === 'latest') params.set('since', 'latest');
     if (this.token) params.set('access_token', this.token);
     return `${this.options.url ?? ''}/events?${params.toString()}`;
   }

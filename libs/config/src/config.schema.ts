@@ -77,6 +77,8 @@ export const configSchema = z.object({
   AUTH_QUERY_TOKEN: bool.default(true),
   ANONYMOUS_TOPICS: list.default([]),
   CORS_ORIGINS: list.default([]),
+  PRESENCE_TOPICS: list.default([]),
+  PRESENCE_LEASE_TTL_MS: int(1000, 3_600_000).default(30000),
   HEARTBEAT_MS: int(100, 3_600_000).default(15000),
   RETRY_MS: int(0, 3_600_000).default(3000),
   TOKEN_EXPIRY_WARNING_MS: int(0).default(30000),

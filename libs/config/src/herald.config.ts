@@ -170,6 +170,13 @@ function authProblems(c: HeraldConfigValues): string[] {
       problems.push(`ANONYMOUS_TOPICS: ${(err as Error).message}`);
     }
   }
+  for (const topic of c.PRESENCE_TOPICS) {
+    try {
+      parseTopicFilter(topic);
+    } catch (err) {
+      problems.push(`PRESENCE_TOPICS: ${(err as Error).message}`);
+    }
+  }
   for (const origin of c.CORS_ORIGINS) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
       problems.push(`CORS_ORIGINS: "${origin}" must be an origin like https://app.example.com`);

@@ -7,6 +7,7 @@ import {
   type BrokerMessage,
   type BrokerSink,
   type BrokerStats,
+  type LatestEvents,
   type PublishResult,
   type SubscribeOptions,
 } from '@herald/broker';
@@ -33,6 +34,9 @@ class ScriptedBroker extends Broker {
     const entry = { sink, cursor: o.cursor, closed: false };
     this.sinks.push(entry);
     return { unsubscribe: () => (entry.closed = true) };
+  }
+  latest(): Promise<LatestEvents> {
+    return Promise.resolve({ events: [], cursor: 'now' });
   }
   isWellFormedCursor(): boolean {
     return true;

@@ -12,8 +12,11 @@ export {
   SocketClientAddress,
   StreamAdmission,
   StreamAuthorization,
+  StreamPresence,
 } from './stream.ports';
 export type {
+  PresenceHandle,
+  PresenceMember,
   StreamAdmissionResult,
   StreamClient,
   StreamLease,

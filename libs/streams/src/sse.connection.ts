@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { constants as http2Constants, type Http2Stream } from 'node:http2';
+import type { Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
 import { frameOf } from './frame.cache';
@@ -87,7 +88,8 @@ export class SseConnection implements Flushable {
   expiresAt: number | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
-  private socket: Socket | null = null;
+  /** Where body bytes go: the TCP/TLS socket (HTTP/1.1) or the HTTP/2 stream. */
+  private socket: Writable | null = null;
   private chunked = false;
   private gzip: Gzip | undefined;
   private subscription: BrokerAttachment | undefined;
@@ -151,11 +153,17 @@ export class SseConnection implements Flushable {
    * `extraHeaders` are a dialect's own (never overriding the SSE headers).
    */
   open(retryMs: number, vary = false, extraHeaders?: Readonly<Record<string, string>>): void {
-    const socket = this.res.socket;
-    // Events are whole, coalesced writes: send each at once rather than wait for an ACK.
-    socket?.setNoDelay(true);
-    socket?.setTimeout(0);
+    // HTTP/2: bytes go to the stream, whose buffer and 'drain' follow the peer's flow control.
+    const h2 = http2StreamOf(this.res);
+    const socket = h2 ?? this.res.socket;
+    if (h2 === undefined) {
+      // Events are whole, coalesced writes: send each at once rather than wait for an ACK.
+      this.res.socket?.setNoDelay(true);
+      this.res.socket?.setTimeout(0);
+    }
     const headers: Record<string, string> = { ...extraHeaders, ...SSE_HEADERS };
+    // Connection-specific headers are forbidden in HTTP/2 (RFC 9113 section 8.2.2).
+    if (h2 !== undefined) delete headers.Connection;
     if (vary || this.compress) headers.Vary = 'Accept-Encoding';
     if (this.compress) headers['Content-Encoding'] = 'gzip';
     this.res.writeHead(200, headers);
@@ -316,7 +324,7 @@ export class SseConnection implements Flushable {
     if (this.closed) return;
     this.finish(reason);
     this.gzip?.destroy();
-    this.res.destroy();
+    destroyResponse(this.res);
   }
 
   /** A snapshot for the registry. */
@@ -406,7 +414,7 @@ export class SseConnection implements Flushable {
     gzip.on('error', () => {
       this.abort('error');
       // Also when the error comes while end() waits for gzip (already closed): free the socket.
-      this.res.destroy();
+      destroyResponse(this.res);
     });
     this.gzip = gzip;
   }
@@ -443,3 +451,18 @@ export class SseConnection implements Flushable {
 }
 
 const NOOP_OBSERVER = new NoopStreamsObserver();
+
+/** The HTTP/2 stream under Node's compatibility response (`res.stream`), if `res` is one. */
+function http2StreamOf(res: ServerResponse): Http2Stream | undefined {
+  return (res as ServerResponse & { stream?: Http2Stream }).stream;
+}
+
+/**
+ * Cuts the response: HTTP/1.1 closes the socket; HTTP/2 resets only this stream with CANCEL (a
+ * reset without an error code would read as a clean end that a paused reader never reaches).
+ */
+function destroyResponse(res: ServerResponse): void {
+  const h2 = http2StreamOf(res);
+  if (h2 === undefined) res.destroy();
+  else if (!h2.destroyed) h2.close(http2Constants.NGHTTP2_CANCEL);
+}

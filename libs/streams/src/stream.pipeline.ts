@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Observable, type Subscriber, type Subscription, type TeardownLogic } from 'rxjs';
 import { Broker, type BrokerMessage, type BrokerSink } from '@herald/broker';
 import { requestContext } from '@herald/telemetry';
@@ -13,12 +13,14 @@ import {
   type StreamClaimant,
   type StreamSource,
 } from './herald.stream';
+import { attachLatest } from './latest.attach';
 import { releaseRoutingState } from './request-release';
 import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
 import {
   ClientAddress,
   StreamAdmission,
   StreamAuthorization,
+  StreamPresence,
   type StreamClient,
   type StreamLease,
   type StreamPrincipal,
@@ -65,6 +67,7 @@ export class StreamPipeline {
     readonly address: ClientAddress,
     @Inject(STREAMS_MODULE_OPTIONS) readonly options: StreamsModuleOptions,
     private readonly observer: StreamsObserver,
+    @Optional() readonly presence?: StreamPresence,
   ) {}
 
   /**
@@ -151,7 +154,7 @@ class StreamSession implements StreamClaimant {
       const opening = await source.dialect.open(req);
       if (this.gone()) return this.finish();
       this.opening = opening;
-      request = { filters: [], cursor: opening.cursor };
+      request = { filters: [], cursor: opening.cursor, latest: false };
       principal = opening.principal;
     } else {
       request = parseSubscription(
@@ -161,6 +164,7 @@ class StreamSession implements StreamClaimant {
       );
       // Checked on every (re)connect with the token presented now: a replay is authorized too.
       principal = pipeline.authorization.authorize(req, request.filters);
+      pipeline.presence?.check(req, request.filters);
     }
     if (req.method === 'HEAD') {
       // Express routes HEAD to GET routes: answer the stream's headers, open nothing.
@@ -266,7 +270,17 @@ class StreamSession implements StreamClaimant {
       hasRoom: () => connection.hasRoom(),
     };
     if (connection.closed) return;
-    const attachment = source.attach(request.filters, request.cursor, sink);
+    const presence = pipeline.presence?.enter({
+      id: connection.id,
+      sub: client.sub,
+      filters: request.filters,
+      req,
+      notify: (type, data) => connection.sendControl(type, data),
+    });
+    if (presence !== undefined) connection.onClose(() => presence.leave());
+    const attachment = request.latest
+      ? attachLatest(pipeline.broker, source, request.filters, sink, this.logger)
+      : source.attach(request.filters, request.cursor, sink);
     this.attachment = attachment;
     // The connection resumes a paced replay as its socket drains, and unsubscribes at close.
     connection.attach(attachment);

@@ -76,3 +76,31 @@ export class SocketClientAddress extends ClientAddress {
     return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
   }
 }
+
+/** An open stream as the {@link StreamPresence} port sees it. */
+export interface PresenceMember {
+  /** The connection's id (unique per stream). */
+  readonly id: string;
+  /** Token `sub`; undefined for anonymous clients (counted, never listed). */
+  readonly sub: string | undefined;
+  readonly filters: readonly TopicFilter[];
+  /** The stream's request (its query names what the member asked for, e.g. `presence=events`). */
+  readonly req: IncomingMessage;
+  /** Sends a `herald.*` event with the stream's current cursor as id (never moves it). */
+  notify(type: string, data: unknown): void;
+}
+
+/** A stream's presence, released exactly once when the stream closes. */
+export interface PresenceHandle {
+  leave(): void;
+}
+
+/**
+ * Port, optional: who is subscribed to a topic (implemented by `@herald/presence`). `check` runs
+ * before admission and throws an HTTP error (400) for a bad request; `enter` runs once the stream
+ * is open, and the pipeline calls the handle's `leave` on every way the stream closes.
+ */
+export abstract class StreamPresence {
+  abstract check(req: IncomingMessage, filters: readonly TopicFilter[]): void;
+  abstract enter(member: PresenceMember): PresenceHandle | undefined;
+}

@@ -15,6 +15,11 @@ export interface SubscriptionRequest {
   readonly filters: readonly TopicFilter[];
   /** Resume cursor from `Last-Event-ID` (wins) or `?lastEventId=`. */
   readonly cursor: string | undefined;
+  /**
+   * `?since=latest` without a cursor: replay the newest retained event of each matching topic
+   * first (a cursor wins over it).
+   */
+  readonly latest: boolean;
 }
 
 /** Error codes of a refused subscribe request (all map to 400). */
@@ -23,6 +28,7 @@ export enum SubscriptionErrorCode {
   TooManyTopics = 'too-many-topics',
   BadTopic = 'bad-topic',
   MalformedCursor = 'malformed-cursor',
+  BadSince = 'bad-since',
 }
 
 /** A subscribe request the gateway refuses before the stream opens. */
@@ -41,6 +47,8 @@ export interface RawSubscription {
   readonly topics: readonly string[];
   readonly headerCursor: string | undefined;
   readonly queryCursor: string | undefined;
+  /** `?since=`: only `latest` is known. */
+  readonly since?: string | undefined;
 }
 
 /**
@@ -86,20 +94,29 @@ export function parseSubscription(
       'malformed Last-Event-ID: not a cursor issued by this gateway',
     );
   }
-  return { filters, cursor };
+  if (raw.since !== undefined && raw.since !== 'latest') {
+    throw new SubscriptionRequestError(
+      SubscriptionErrorCode.BadSince,
+      'since must be "latest" (or absent); resume from a position with Last-Event-ID',
+    );
+  }
+  return { filters, cursor, latest: raw.since === 'latest' && cursor === undefined };
 }
 
-/** The cursors a stream request carries: `Last-Event-ID` and `?lastEventId=`, unvalidated. */
+/**
+ * Where a stream request starts: `Last-Event-ID`, `?lastEventId=` and `?since=`, unvalidated.
+ */
 export function requestCursors(
   req: IncomingMessage,
-): Pick<RawSubscription, 'headerCursor' | 'queryCursor'> {
+): Pick<RawSubscription, 'headerCursor' | 'queryCursor' | 'since'> {
   const header = req.headers['last-event-id'];
   const url = req.url ?? '/';
   const q = url.indexOf('?');
+  const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
   return {
     headerCursor: Array.isArray(header) ? header[0] : header,
-    queryCursor:
-      q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('lastEventId') ?? undefined),
+    queryCursor: query?.get('lastEventId') ?? undefined,
+    since: query?.get('since') ?? undefined,
   };
 }
 

@@ -33,12 +33,14 @@ export class DemoController {
           text
             .replace('{{HERALD_MODE}}', mode)
             .replace('{{DEV_TOKEN_URL}}', devToken)
-            .replace('{{HERALD_MERCURE}}', mercure),
+            .replace('{{HERALD_MERCURE}}', mercure)
+            .replace('{{PRESENCE_TOPICS}}', escapeAttribute(config.PRESENCE_TOPICS.join(','))),
       },
       'base.css': { path: findUp('apps/gateway/public/base.css') },
       'demo.css': { path: findUp('apps/gateway/public/demo.css') },
       'demo.js': { path: findUp('browser/apps/gateway/browser/demo.js') },
       'mercure.js': { path: findUp('browser/apps/gateway/browser/mercure.js') },
+      'presence-panel.js': { path: findUp('browser/apps/gateway/browser/presence-panel.js') },
       'herald-client.js': { path: findUp('browser/libs/client/src/herald-client.js') },
     });
   }
@@ -70,6 +72,12 @@ export class DemoController {
     this.assets.send(res, 'mercure.js');
   }
 
+  /** The presence panel (its own module: who is on a topic, live). */
+  @Get('presence-panel.js')
+  presencePanel(@Res() res: ServerResponse): void {
+    this.assets.send(res, 'presence-panel.js');
+  }
+
   /** The browser helper (`libs/client`) as an ES module. */
   @Get('herald-client.js')
   client(@Res() res: ServerResponse): void {
@@ -79,4 +87,9 @@ export class DemoController {
   @Get('favicon.ico')
   @HttpCode(204)
   favicon(): void {}
+}
+
+/** `value` safe inside a double-quoted HTML attribute. */
+function escapeAttribute(value: string): string {
+  return value.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

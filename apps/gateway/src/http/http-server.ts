@@ -1,7 +1,9 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
+import * as http2 from 'node:http2';
 import type { NestApplicationOptions } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import type { Express } from 'express';
+import { expressOverHttp2, Http2Sessions } from './http2.bridge';
 
 /** Node HTTP server limits (slowloris, header size). Internal: not environment variables. */
 export interface HttpServerLimits {
@@ -17,6 +19,16 @@ export interface HttpServerLimits {
   readonly maxHeaderSize: number;
   /** Headers per request (default 100). */
   readonly maxHeadersCount: number;
+  /** HTTP/2: streams a client may have open at once on one connection (default 128). */
+  readonly http2MaxConcurrentStreams: number;
+  /** HTTP/2: a connection with no open stream for this long is closed (default 30 s). */
+  readonly http2IdleTimeoutMs: number;
+  /**
+   * HTTP/2: memory (MB) Node lets one connection use before it refuses new streams with
+   * ENHANCE_YOUR_CALM (default 64). Node's own default of 10 refused streams of a connection
+   * holding 128 SSE streams in tests; each stream is already bounded by MAX_BUFFERED_BYTES.
+   */
+  readonly http2MaxSessionMemoryMb: number;
 }
 
 /** Production defaults of {@link HttpServerLimits}. */
@@ -27,32 +39,88 @@ export const DEFAULT_HTTP_SERVER_LIMITS: HttpServerLimits = {
   connectionsCheckingIntervalMs: 1_000,
   maxHeaderSize: 16 * 1024,
   maxHeadersCount: 100,
+  http2MaxConcurrentStreams: 128,
+  http2IdleTimeoutMs: 30_000,
+  http2MaxSessionMemoryMb: 64,
 };
+
+/** How long sessions get after the final GOAWAY before they are destroyed. */
+const HTTP2_CLOSE_GRACE_MS = 2_000;
 
 /**
  * The Express adapter with Herald's HTTP server limits. Node enforces `headersTimeout` and
  * `requestTimeout` only when its connection check runs (every 30 s by default), which is set at
  * server creation: so the server is created here rather than by the stock adapter. Streams are
  * not cut by these timeouts: a `GET /events` request is complete once its headers are in.
+ *
+ * With TLS, the server is `http2.createSecureServer({ allowHTTP1: true })`: ALPN picks `h2` or
+ * `http/1.1` per connection, and both reach the same Express app ({@link expressOverHttp2}).
  */
 export class HeraldExpressAdapter extends ExpressAdapter {
+  private http2Sessions: Http2Sessions | undefined;
+
   constructor(private readonly limits: HttpServerLimits) {
     super();
   }
 
+  /** The HTTP/2 sessions (undefined without TLS). */
+  get sessions(): Http2Sessions | undefined {
+    return this.http2Sessions;
+  }
+
   override initHttpServer(options: NestApplicationOptions): void {
+    const limits = this.limits;
     const serverOptions: http.ServerOptions = {
-      headersTimeout: this.limits.headersTimeoutMs,
-      requestTimeout: this.limits.requestTimeoutMs,
-      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: this.limits.connectionsCheckingIntervalMs,
-      maxHeaderSize: this.limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+      maxHeaderSize: limits.maxHeaderSize,
     };
-    const app = this.getInstance<http.RequestListener>();
-    const server = options.httpsOptions
-      ? https.createServer({ ...serverOptions, ...options.httpsOptions }, app)
-      : http.createServer(serverOptions, app);
-    server.maxHeadersCount = this.limits.maxHeadersCount;
+    const app = this.getInstance<Express>();
+    if (options.httpsOptions) {
+      const server = http2.createSecureServer(
+        {
+          ...options.httpsOptions,
+          allowHTTP1: true,
+          // A client past the stream cap gets REFUSED_STREAM for the extra streams; the header
+          // block limit is HTTP/1.1's.
+          maxSessionMemory: limits.http2MaxSessionMemoryMb,
+          settings: {
+            maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+            maxHeaderListSize: limits.maxHeaderSize,
+          },
+        },
+        expressOverHttp2(app),
+      );
+      // The HTTP/1.1 side of allowHTTP1 reads these from the server (not from the options).
+      Object.assign(server, {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
+        maxHeaderSize: limits.maxHeaderSize,
+        maxHeadersCount: limits.maxHeadersCount,
+      });
+      this.http2Sessions = new Http2Sessions(server, limits.http2IdleTimeoutMs);
+      // A net.Server like the HTTP/1.1 ones (listen, address, close, maxConnections).
+      this.httpServer = server as unknown as http.Server;
+      return;
+    }
+    const server = http.createServer(serverOptions, app);
+    server.maxHeadersCount = limits.maxHeadersCount;
     this.httpServer = server;
+  }
+
+  /** Sends GOAWAY on every HTTP/2 session (shutdown begins): open streams drain on. */
+  goAway(): void {
+    this.http2Sessions?.goAway();
+  }
+
+  override close(): Promise<unknown> {
+    // The server stops accepting; HTTP/2 sessions get GOAWAY and a short grace to end.
+    const closed = super.close();
+    this.http2Sessions?.goAway(HTTP2_CLOSE_GRACE_MS);
+    return closed ?? Promise.resolve();
   }
 }

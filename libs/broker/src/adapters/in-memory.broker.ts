@@ -14,6 +14,7 @@ import type {
   BrokerEvent,
   BrokerMessage,
   BrokerStats,
+  LatestEvents,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -306,6 +307,18 @@ export class InMemoryBroker extends Broker {
       for (const f of filters) this.index.delete(f, sub);
       this.subscriptionCount--;
     };
+  }
+
+  latest(filters: readonly TopicFilter[], maxTopics: number): Promise<LatestEvents> {
+    const cutoff = Date.now() - this.options.historyTtlMs;
+    const newest: StoredEvent[] = [];
+    for (const h of this.matchingHistories(filters)) {
+      const last = h.length > 0 ? h.events[h.events.length - 1] : undefined;
+      if (last !== undefined && last.publishedAt >= cutoff) newest.push(last);
+    }
+    newest.sort((a, b) => b.seq - a.seq);
+    const events = newest.slice(0, maxTopics).reverse();
+    return Promise.resolve({ events, cursor: this.nowCursor() });
   }
 
   isWellFormedCursor(cursor: string): boolean {

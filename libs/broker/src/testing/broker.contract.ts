@@ -544,6 +544,34 @@ export function describeBrokerContract(
       }
     });
 
+    it('should read the newest event of each topic and a cursor that continues seamlessly', async () => {
+      const broker = await make();
+      expect(await broker.latest([f('latest/none')], 10)).toMatchObject({ events: [] });
+      await broker.publish([ev('latest/a', 1), ev('latest/b', 1), ev('latest/a', 2)]);
+      await broker.publish([ev('other', 1)]);
+      const { events, cursor } = await broker.latest([f('latest/*'), f('other')], 10);
+      expect(events.map((e) => [e.topic, e.data])).toEqual([
+        ['latest/b', '{"n":1}'],
+        ['latest/a', '{"n":2}'],
+        ['other', '{"n":1}'],
+      ]);
+      expect(cursor !== undefined && broker.isWellFormedCursor(cursor)).toBe(true);
+      const limited = await broker.latest([f('latest/*'), f('other')], 2);
+      expect(limited.events.map((e) => e.topic)).toEqual(['latest/a', 'other']);
+      // Published after the read and before the attach: replayed from the cursor, not lost.
+      const { ids } = await broker.publish([ev('latest/b', 2)]);
+      const c = new Collector(broker.subscribe([f('latest/*')], { cursor }));
+      await c.waitFor(1);
+      await settle(broker);
+      const live = await broker.publish([ev('latest/a', 3)]);
+      await c.waitFor(2);
+      expect(c.messages.map((m) => (m.kind === 'event' ? m.id : m.kind))).toEqual([
+        ids[0],
+        live.ids[0],
+      ]);
+      c.stop();
+    });
+
     it('should let a take(n) consumer finish without leaking', async () => {
       const broker = await make();
       const before = broker.stats().subscriptions;

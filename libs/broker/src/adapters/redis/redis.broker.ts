@@ -13,6 +13,7 @@ import { BrokerError, BrokerErrorCode } from '../../broker.errors';
 import type {
   BrokerMessage,
   BrokerStats,
+  LatestEvents,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -28,6 +29,7 @@ import {
   type RedisCursor,
 } from './redis.keys';
 import { HistoryPolicies, type HistoryPolicyRule } from '../../history.policies';
+import { readLatest } from './redis.latest';
 import { LivePartition, RedisLivePump, type LiveTarget } from './redis.live-pump';
 import { RedisKeyspace } from './redis.partitions';
 import { RedisPublisher, errorText } from './redis.publisher';
@@ -430,6 +432,55 @@ export class RedisBroker extends Broker implements LiveTarget {
       }
     }
     return 0;
+  }
+
+  async latest(filters: readonly TopicFilter[], maxTopics: number): Promise<LatestEvents> {
+    if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
+    try {
+      if (this.keyspace.count === 1) {
+        return await readLatest(
+          this.cmd,
+          this.parts[0].keys,
+          filters,
+          maxTopics,
+          this.policies.maxTtlMs,
+        );
+      }
+      // Several partitions: one consistent read (MULTI) per partition touched; the cursor holds
+      // each partition's head, and each event's id its own sequence there.
+      if (this.fp === undefined) await this.loadEpochs();
+      const touched = this.touchedBy(filters);
+      const reads = await Promise.all(
+        touched.map((q) =>
+          readLatest(
+            this.cmd,
+            this.parts[q].keys,
+            filters.filter((f) => f.kind === 'pattern' || this.keyspace.partitionOf(f.raw) === q),
+            maxTopics,
+            this.policies.maxTtlMs,
+          ),
+        ),
+      );
+      const heads = new Array<number | undefined>(this.keyspace.count).fill(undefined);
+      reads.forEach((r, i) => {
+        const c = r.cursor === undefined ? undefined : parseRedisCursor(r.cursor);
+        heads[touched[i]] = c?.seq ?? 0;
+      });
+      const fp = this.context.fingerprint();
+      const events = reads
+        .flatMap((r, i) => r.events.map((e) => ({ e, q: touched[i] })))
+        .sort((a, b) => b.e.ms - a.e.ms)
+        .slice(0, maxTopics)
+        .reverse()
+        .map(({ e, q }) => {
+          const seqs = [...heads];
+          seqs[q] = e.seq;
+          return { ...e, partition: q, id: formatPartitionedCursor(fp, seqs, q) };
+        });
+      return { events, cursor: formatPartitionedCursor(fp, heads) };
+    } catch (err) {
+      throw unavailable(`reading the latest events failed: ${errorText(err)}`, err);
+    }
   }
 
   isWellFormedCursor(cursor: string): boolean {
