@@ -550,14 +550,18 @@ export function describeBrokerContract(
       await broker.publish([ev('latest/a', 1), ev('latest/b', 1), ev('latest/a', 2)]);
       await broker.publish([ev('other', 1)]);
       const { events, cursor } = await broker.latest([f('latest/*'), f('other')], 10);
-      expect(events.map((e) => [e.topic, e.data])).toEqual([
+      const newest = [
         ['latest/b', '{"n":1}'],
         ['latest/a', '{"n":2}'],
         ['other', '{"n":1}'],
-      ]);
+      ];
+      const got = events.map((e) => [e.topic, e.data]);
+      // Across partitions the newest of each topic comes in broker-time order (ties any way).
+      expect(perTopic ? [...got].sort() : got).toEqual(perTopic ? [...newest].sort() : newest);
       expect(cursor !== undefined && broker.isWellFormedCursor(cursor)).toBe(true);
       const limited = await broker.latest([f('latest/*'), f('other')], 2);
-      expect(limited.events.map((e) => e.topic)).toEqual(['latest/a', 'other']);
+      if (perTopic) expect(limited.events).toHaveLength(2);
+      else expect(limited.events.map((e) => e.topic)).toEqual(['latest/a', 'other']);
       // Published after the read and before the attach: replayed from the cursor, not lost.
       const { ids } = await broker.publish([ev('latest/b', 2)]);
       const c = new Collector(broker.subscribe([f('latest/*')], { cursor }));
@@ -565,10 +569,9 @@ export function describeBrokerContract(
       await settle(broker);
       const live = await broker.publish([ev('latest/a', 3)]);
       await c.waitFor(2);
-      expect(c.messages.map((m) => (m.kind === 'event' ? m.id : m.kind))).toEqual([
-        ids[0],
-        live.ids[0],
-      ]);
+      expect(c.messages.map((m) => (m.kind === 'event' ? identity(m.id) : m.kind))).toEqual(
+        same([ids[0], live.ids[0]]),
+      );
       c.stop();
     });
 
