@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RedisRevocationList } from '@herald/auth';
-import { RedisBroker } from '@herald/broker/testing';
+import { RedisBroker, redisEventIdentity } from '@herald/broker/testing';
 import { describeBrokerContract } from '@herald/broker/testing';
 import { RedisClusterBus } from '@herald/cluster';
 import { RedisLimitsStore } from '@herald/limits';
@@ -36,10 +36,26 @@ async function waitReady(broker: RedisBroker): Promise<RedisBroker> {
 const prefix = (label: string) => `herald-${label}-${randomBytes(3).toString('hex')}:`;
 
 /** Every Redis-backed feature on one topology: broker contract, leases, revocations, bus. */
-function describeTopology(name: string, connection: () => RedisConnectionOptions): void {
-  describeBrokerContract(`redis (${name})`, async (options) =>
-    waitReady(new RedisBroker({ redis: connection(), keyPrefix: prefix('contract'), ...options })),
-  );
+function describeTopology(
+  name: string,
+  connection: () => RedisConnectionOptions,
+  partitions: readonly number[] = [1],
+): void {
+  for (const p of partitions) {
+    describeBrokerContract(
+      `redis (${name}, REDIS_PARTITIONS=${p})`,
+      async (options) =>
+        waitReady(
+          new RedisBroker({
+            redis: connection(),
+            keyPrefix: prefix(`contract-p${p}`),
+            partitions: p,
+            ...options,
+          }),
+        ),
+      p === 1 ? {} : { order: 'per-topic', identity: redisEventIdentity },
+    );
+  }
 
   describe(`Redis features on ${name}`, () => {
     it('should grant and refuse multi-key leases all or nothing (one hash slot)', async () => {
@@ -129,13 +145,17 @@ function describeTopology(name: string, connection: () => RedisConnectionOptions
 describe('Redis Cluster (3 primaries, 1 replica each)', () => {
   const cluster = useRedisCluster(BINARIES, { basePort: 7100 });
 
-  describeTopology('Cluster', () => ({
-    mode: 'cluster',
-    nodes: cluster().nodes.map((n) => ({
-      host: '127.0.0.1',
-      port: n.port,
-    })),
-  }));
+  describeTopology(
+    'Cluster',
+    () => ({
+      mode: 'cluster',
+      nodes: cluster().nodes.map((n) => ({
+        host: '127.0.0.1',
+        port: n.port,
+      })),
+    }),
+    [1, 6],
+  );
 });
 
 describe('Redis Sentinel (primary, replica, 3 sentinels)', () => {

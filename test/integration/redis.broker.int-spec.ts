@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BrokerMessage, type PublishRequest } from '@herald/broker';
-import { RedisBroker, RedisKeys } from '@herald/broker/testing';
+import { RedisBroker, RedisKeys, redisEventIdentity } from '@herald/broker/testing';
 import { parseTopicFilter } from '@herald/topics';
 import { sleep, waitFor } from '../support/wait';
 import { describeBrokerContract } from '@herald/broker/testing';
@@ -25,6 +25,23 @@ describe('RedisBroker', () => {
     await waitReady(broker);
     return broker;
   });
+
+  describeBrokerContract(
+    'redis, 4 partitions',
+    async (options) => {
+      const keyPrefix = uniqueKeyPrefix('contract-p4');
+      prefixes.push(keyPrefix);
+      const broker = new RedisBroker({
+        redis: { mode: 'single', url: redisUrlForTests() },
+        keyPrefix,
+        partitions: 4,
+        ...options,
+      });
+      await waitReady(broker);
+      return broker;
+    },
+    { order: 'per-topic', identity: redisEventIdentity },
+  );
 });
 
 describe('RedisBroker live path', () => {

@@ -10,6 +10,7 @@ export function createBroker(options: BrokerModuleOptions): Broker {
       return new InMemoryBroker({
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
+        historyPolicies: options.historyPolicies,
         maxIdempotencyKeys: options.maxIdempotencyKeys,
       });
     case 'redis':
@@ -18,8 +19,10 @@ export function createBroker(options: BrokerModuleOptions): Broker {
         keyPrefix: options.keyPrefix,
         minReplicasAck: options.minReplicasAck,
         replicasAckTimeoutMs: options.replicasAckTimeoutMs,
+        partitions: options.partitions,
         historySize: options.historySize,
         historyTtlMs: options.historyTtlMs,
+        historyPolicies: options.historyPolicies,
       });
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisConnectionOptions } from '@herald/redis';
+import type { HistoryPolicyRule } from './history.policies';
 
 /** Options shared by every adapter. */
 interface CommonBrokerOptions {
@@ -6,6 +7,8 @@ interface CommonBrokerOptions {
   readonly historySize: number;
   /** Maximum age of retained events in ms (HISTORY_TTL_S); also the idempotency-key lifetime. */
   readonly historyTtlMs: number;
+  /** Per-topic size and age (HISTORY_POLICIES), first match wins; others get the two above. */
+  readonly historyPolicies?: readonly HistoryPolicyRule[];
 }
 
 /** In-process broker for one instance (BROKER=memory). */
@@ -26,6 +29,8 @@ export interface RedisBrokerModuleOptions extends CommonBrokerOptions {
   readonly minReplicasAck?: number;
   /** How long a publish waits for them (REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS, default 1000). */
   readonly replicasAckTimeoutMs?: number;
+  /** Write partitions (REDIS_PARTITIONS, 1..16, default 1). */
+  readonly partitions?: number;
 }
 
 /** Options of {@link BrokerModule}, discriminated on `driver`. */

@@ -1,9 +1,11 @@
 import type { Observable } from 'rxjs';
 import type { TopicFilter } from '@herald/topics';
+import { BrokerError, BrokerErrorCode } from './broker.errors';
 import type {
   BrokerMessage,
   BrokerStats,
   LatestEvents,
+  TopicHistoryInfo,
   PublishOptions,
   PublishRequest,
   PublishResult,
@@ -95,6 +97,20 @@ export abstract class Broker {
 
   /** Counters for health, metrics and leak tests. */
   abstract stats(): BrokerStats;
+
+  /**
+   * The history policy of a concrete `topic` and its retained count (both adapters implement
+   * it; the default, for other brokers, refuses).
+   * @throws BrokerError `broker-unavailable`.
+   */
+  topicHistory(topic: string): Promise<TopicHistoryInfo> {
+    return Promise.reject(
+      new BrokerError(
+        BrokerErrorCode.Unavailable,
+        `this broker does not report topic history (${topic})`,
+      ),
+    );
+  }
 
   /** Releases connections and timers; subscriptions still open are completed. */
   abstract close(): Promise<void>;

@@ -54,6 +54,19 @@ export interface BrokerReset {
 /** What a subscription emits: events, possibly preceded by one reset. */
 export type BrokerMessage = BrokerEvent | BrokerReset;
 
+/** The history policy in force for one topic and what it retains now (admin). */
+export interface TopicHistoryInfo {
+  readonly topic: string;
+  readonly policy: {
+    /** The HISTORY_POLICIES pattern that matched, or `null` for HISTORY_SIZE / HISTORY_TTL_S. */
+    readonly pattern: string | null;
+    readonly size: number;
+    readonly ttlSeconds: number;
+  };
+  /** Events retained for resume (at most `size`). */
+  readonly retained: number;
+}
+
 /** Counters for health, metrics and leak tests. */
 export interface BrokerStats {
   /** Live subscriptions held by this instance. */

@@ -10,6 +10,7 @@ export type {
   PublishRequest,
   PublishResult,
   ResetReason,
+  TopicHistoryInfo,
 } from './broker.types';
 export { LATEST_MAX_TOPICS } from './broker.types';
 export { BrokerError, BrokerErrorCode } from './broker.errors';
@@ -21,3 +22,5 @@ export type {
   RedisBrokerModuleOptions,
 } from './broker.options';
 export { BrokerHealthIndicator } from './broker.health';
+export { HistoryPolicies } from './history.policies';
+export type { HistoryPolicy, HistoryPolicyRule } from './history.policies';

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseHistoryPolicies } from './history-policies';
 import { parseTrustProxy } from './trust-proxy';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -40,6 +41,7 @@ export const configSchema = z.object({
   REDIS_USERNAME: optionalText,
   REDIS_PASSWORD: optionalText,
   REDIS_MIN_REPLICAS_ACK: int(0, 16).default(0),
+  REDIS_PARTITIONS: int(1, 16).default(1),
   REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int(1, 60_000).default(1000),
   REDIS_KEY_PREFIX: z
     .string()
@@ -50,6 +52,17 @@ export const configSchema = z.object({
   INGEST_DEAD_MAXLEN: int(1, 100_000_000).default(10000),
   HISTORY_SIZE: int(1, 1_000_000).default(1000),
   HISTORY_TTL_S: int(1).default(3600),
+  HISTORY_POLICIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseHistoryPolicies(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    }),
   IDEMPOTENCY_MAX_KEYS: int(1, 100_000_000).default(100000),
   JWT_SECRET: optionalText,
   JWT_PUBLIC_KEY: optionalText,

@@ -4,6 +4,7 @@ export type { ConfigModuleOptions } from './config.module';
 export { ConfigValidationError, HeraldConfig, parsePublicKeyPem } from './herald.config';
 export type { Environment } from './herald.config';
 export { parseTrustProxy } from './trust-proxy';
+export type { HistoryPolicyEntry } from './history-policies';
 export type { TrustProxySetting } from './trust-proxy';
 export { cliEnvironment } from './cli.environment';
 export type { CliEnvironment } from './cli.environment';

@@ -40,7 +40,11 @@ export function redisConnectionOptions(config: HeraldConfig): RedisConnectionOpt
 
 /** The broker: in-process (BROKER=memory) or Redis Streams, with the history policy. */
 export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
-  const common = { historySize: config.HISTORY_SIZE, historyTtlMs: config.HISTORY_TTL_S * 1000 };
+  const common = {
+    historySize: config.HISTORY_SIZE,
+    historyTtlMs: config.HISTORY_TTL_S * 1000,
+    historyPolicies: config.HISTORY_POLICIES,
+  };
   switch (config.BROKER) {
     case 'memory':
       return { driver: 'memory', maxIdempotencyKeys: config.IDEMPOTENCY_MAX_KEYS, ...common };
@@ -51,6 +55,7 @@ export function brokerOptions(config: HeraldConfig): BrokerModuleOptions {
         keyPrefix: config.REDIS_KEY_PREFIX,
         minReplicasAck: config.REDIS_MIN_REPLICAS_ACK,
         replicasAckTimeoutMs: config.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS,
+        partitions: config.REDIS_PARTITIONS,
         ...common,
       };
   }

@@ -11,6 +11,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { AdminGuard, RevocationList } from '@herald/auth';
+import { Broker, type TopicHistoryInfo } from '@herald/broker';
+import { parseTopicFilter } from '@herald/topics';
 import type { ConnectionInfo } from '@herald/streams';
 import { JsonBodyPipe, RawRequest } from '../publish/json-body.pipe';
 import { AdminService } from './admin.service';
@@ -27,6 +29,7 @@ export class AdminController {
     private readonly admin: AdminService,
     private readonly revocations: RevocationList,
     private readonly overviews: OverviewService,
+    private readonly broker: Broker,
   ) {}
 
   /**
@@ -39,6 +42,25 @@ export class AdminController {
     const limit = parseTopicsLimit(topics);
     if (typeof limit === 'string') throw new BadRequestException(limit);
     return this.overviews.overview(limit);
+  }
+
+  /**
+   * One concrete topic's history: the policy in force (HISTORY_POLICIES pattern, or the default
+   * HISTORY_SIZE / HISTORY_TTL_S) and how many events it retains for resume.
+   */
+  @Get('topics/*topic')
+  async topic(@Param('topic') segments: string[] | string): Promise<TopicHistoryInfo> {
+    const topic = Array.isArray(segments) ? segments.join('/') : segments;
+    let kind: string;
+    try {
+      kind = parseTopicFilter(topic).kind;
+    } catch (err) {
+      throw new BadRequestException(
+        `invalid topic: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    if (kind !== 'topic') throw new BadRequestException('topic must be concrete (no patterns)');
+    return this.broker.topicHistory(topic);
   }
 
   /** Every open stream on every instance. */

@@ -9,6 +9,7 @@ import {
 } from '../broker.port';
 import { BrokerError, BrokerErrorCode } from '../broker.errors';
 import { idempotencyRecordName } from '../idempotency.key';
+import { HistoryPolicies, type HistoryPolicyRule } from '../history.policies';
 import type {
   BrokerEvent,
   BrokerMessage,
@@ -17,6 +18,7 @@ import type {
   PublishOptions,
   PublishRequest,
   PublishResult,
+  TopicHistoryInfo,
 } from '../broker.types';
 
 /** Options of the in-memory adapter. */
@@ -31,6 +33,8 @@ export interface InMemoryBrokerOptions {
    * many are live, a publish with a new key is refused (`idempotency-capacity`).
    */
   readonly maxIdempotencyKeys?: number;
+  /** Per-topic size and age (HISTORY_POLICIES), first match wins. */
+  readonly historyPolicies?: readonly HistoryPolicyRule[];
 }
 
 interface StoredEvent extends BrokerEvent {
@@ -46,7 +50,13 @@ class TopicHistory {
   droppedThrough = 0;
   readonly segments: string[];
 
-  constructor(readonly topic: string) {
+  constructor(
+    readonly topic: string,
+    /** Retained events (the topic's history policy). */
+    readonly size: number,
+    /** Maximum age of retained events in ms (the topic's history policy). */
+    readonly ttlMs: number,
+  ) {
     this.segments = topic.split('/');
   }
 
@@ -54,9 +64,9 @@ class TopicHistory {
     return this.events.length - this.head;
   }
 
-  push(event: StoredEvent, max: number): void {
+  push(event: StoredEvent): void {
     this.events.push(event);
-    while (this.length > max) this.dropFirst();
+    while (this.length > this.size) this.dropFirst();
   }
 
   dropOlderThan(cutoff: number): void {
@@ -173,10 +183,15 @@ export class InMemoryBroker extends Broker {
   private subscriptionCount = 0;
   private readonly idempotency = new Map<string, IdempotencyRecord>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly policies: HistoryPolicies;
 
   constructor(private readonly options: InMemoryBrokerOptions) {
     super();
-    const every = Math.min(Math.max(options.historyTtlMs / 4, 250), 60_000);
+    this.policies = new HistoryPolicies(options.historyPolicies ?? [], {
+      size: options.historySize,
+      ttlMs: options.historyTtlMs,
+    });
+    const every = Math.min(Math.max(this.policies.minTtlMs / 4, 250), 60_000);
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
   }
@@ -222,12 +237,15 @@ export class InMemoryBroker extends Broker {
         traceparent: options.traceparent,
       });
     }
-    const cutoff = now - this.options.historyTtlMs;
     for (const event of stored) {
       let history = this.histories.get(event.topic);
-      if (!history) this.histories.set(event.topic, (history = new TopicHistory(event.topic)));
-      history.dropOlderThan(cutoff);
-      history.push(event, this.options.historySize);
+      if (!history) {
+        const policy = this.policies.of(event.topic);
+        history = new TopicHistory(event.topic, policy.size, policy.ttlMs);
+        this.histories.set(event.topic, history);
+      }
+      history.dropOlderThan(now - history.ttlMs);
+      history.push(event);
     }
     const ids = stored.map((e) => e.id);
     if (key !== undefined) this.remember(key, ids, options.fingerprint, now);
@@ -319,6 +337,17 @@ export class InMemoryBroker extends Broker {
     return { subscriptions: this.subscriptionCount, topics: this.histories.size };
   }
 
+  override topicHistory(topic: string): Promise<TopicHistoryInfo> {
+    const policy = this.policies.of(topic);
+    const h = this.histories.get(topic);
+    h?.dropOlderThan(Date.now() - h.ttlMs);
+    return Promise.resolve({
+      topic,
+      policy: { pattern: policy.pattern, size: policy.size, ttlSeconds: policy.ttlMs / 1000 },
+      retained: h?.length ?? 0,
+    });
+  }
+
   /**
    * Checks a resume cursor: its sequence number, or `undefined` after emitting a reset.
    * @throws BrokerError `malformed-cursor`.
@@ -388,10 +417,10 @@ export class InMemoryBroker extends Broker {
   private replayPage(scan: ReplayScan, pos: number): StoredEvent[] | undefined {
     // A position older than a forgotten topic's last event is older than the history window.
     if (pos < this.forgottenThrough) return undefined;
-    const cutoff = Date.now() - this.options.historyTtlMs;
+    const now = Date.now();
     const page: StoredEvent[] = [];
     for (const h of scan.histories) {
-      h.dropOlderThan(cutoff);
+      h.dropOlderThan(now - h.ttlMs);
       if (h.droppedThrough > pos) return undefined;
       h.collectAfter(pos, scan.through, IN_MEMORY_REPLAY_PAGE, page);
     }
@@ -455,9 +484,8 @@ export class InMemoryBroker extends Broker {
 
   private sweep(): void {
     const now = Date.now();
-    const cutoff = now - this.options.historyTtlMs;
     for (const [topic, h] of this.histories) {
-      h.dropOlderThan(cutoff);
+      h.dropOlderThan(now - h.ttlMs);
       if (h.length === 0) {
         this.forgottenThrough = Math.max(this.forgottenThrough, h.droppedThrough);
         this.histories.delete(topic);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { RedisConnections, type RedisClient, type RedisConnectionOptions } from '@herald/redis';
@@ -18,24 +18,28 @@ import type {
   PublishRequest,
   PublishResult,
   ResetReason,
+  TopicHistoryInfo,
 } from '../../broker.types';
 import {
-  RedisKeys,
+  epochFingerprint,
+  formatPartitionedCursor,
   formatRedisCursor,
+  parsePartitionedCursor,
   parseRedisCursor,
-  streamId,
   type RedisCursor,
 } from './redis.keys';
+import { HistoryPolicies, type HistoryPolicyRule } from '../../history.policies';
 import { readLatest } from './redis.latest';
-import { PUBLISH_SCRIPT } from './redis.publish.script';
+import { LivePartition, RedisLivePump, type LiveTarget } from './redis.live-pump';
+import { RedisKeyspace } from './redis.partitions';
+import { RedisPublisher, errorText } from './redis.publisher';
+import { RedisReplayReader, splitId, type SeqEvent } from './redis.replay';
 import {
-  RedisReplayReader,
-  compareIds,
-  fieldOf,
-  splitId,
-  toEvent,
-  type SeqEvent,
-} from './redis.replay';
+  RedisSubscription,
+  type CursorContext,
+  type PartitionPosition,
+  type SubscriptionSink,
+} from './redis.subscription';
 
 /** Options of the Redis adapter. */
 export interface RedisBrokerOptions {
@@ -47,7 +51,9 @@ export interface RedisBrokerOptions {
   readonly historySize: number;
   /** Maximum age of retained events and idempotency records, in ms (HISTORY_TTL_S). */
   readonly historyTtlMs: number;
-  /** How often the instance checks the global counter to catch silent pub/sub losses (1000). */
+  /** Per-topic size and age (HISTORY_POLICIES), first match wins; others get the two above. */
+  readonly historyPolicies?: readonly HistoryPolicyRule[];
+  /** How often the instance checks the counters to catch silent pub/sub losses (1000). */
   readonly syncIntervalMs?: number;
   /**
    * Replicas that must confirm each publish (`WAIT`) before it succeeds (default 0). When fewer
@@ -56,154 +62,99 @@ export interface RedisBrokerOptions {
   readonly minReplicasAck?: number;
   /** How long a publish waits for the replicas, in ms (default 1000). */
   readonly replicasAckTimeoutMs?: number;
+  /**
+   * Write partitions (REDIS_PARTITIONS, 1..16, default 1). Each has its own sequence, keys in its
+   * own hash slot and its own sharded channel; 1 keeps one global order and today's cursors.
+   */
+  readonly partitions?: number;
 }
 
-/** Largest gap the instance backfills from the streams; beyond it, local streams are reset. */
-const MAX_BACKFILL = 100_000;
-/** Entries per XRANGE page. */
-const PAGE = 500;
 /** Consecutive sync ticks without pub/sub progress before the subscriber is reconnected. */
 const STALL_TICKS = 3;
-/** Recently dispatched sequences remembered to recognise a sequence reused after a failover. */
-const RECENT_SEQS = 4096;
 
-/** Live events one resume buffers while it replays; past it, it reads them from history. */
-const MAX_REPLAY_LIVE_BUFFER = 1024;
+/** How a resume position was known (see {@link RedisBroker.resumePartition}). */
+type ResumeStart = 'exact' | 'lower-bound' | 'time';
 
-/** What a subscription delivers to: an rxjs Subscriber or an attached sink. */
-interface SubscriptionSink {
-  readonly closed: boolean;
-  next(message: BrokerMessage): void;
-  complete(): void;
-  hasRoom(): boolean;
-}
-
-class RedisSubscription implements BrokerAttachment {
-  /** Highest sequence handed to the subscriber, and its ms. */
-  maxSeq = 0;
-  lastMs = 0;
-  /** Live events held while the replay runs; `undefined` once live. */
-  buffer: SeqEvent[] | undefined;
-  /** The buffer passed {@link MAX_REPLAY_LIVE_BUFFER}: its events are read from history. */
-  overflowed = false;
-  teardown: (() => void) | undefined;
-  private waiting: (() => void) | undefined;
-  private stopped = false;
-
-  constructor(
-    readonly filters: readonly TopicFilter[],
-    readonly sink: SubscriptionSink,
-    replaying: boolean,
-  ) {
-    if (replaying) this.buffer = [];
-  }
-
-  get closed(): boolean {
-    return this.stopped || this.sink.closed;
-  }
-
-  deliver(event: SeqEvent): void {
-    if (this.buffer) {
-      if (this.overflowed) return;
-      if (this.buffer.length >= MAX_REPLAY_LIVE_BUFFER) {
-        this.buffer = [];
-        this.overflowed = true;
-        return;
-      }
-      this.buffer.push(event);
-      return;
-    }
-    this.emit(event);
-  }
-
-  emit(event: SeqEvent): void {
-    // Also drops the repeats when several filters of one subscription match.
-    if (event.seq <= this.maxSeq || this.closed) return;
-    this.maxSeq = event.seq;
-    this.lastMs = event.ms;
-    this.sink.next(event);
-  }
-
-  /** Resolves once the sink has room (undefined when it has now). */
-  room(): Promise<void> | undefined {
-    if (this.closed || this.sink.hasRoom()) return undefined;
-    return new Promise<void>((resolve) => (this.waiting = resolve));
-  }
-
-  resume(): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.();
-  }
-
-  reset(reason: ResetReason, cursor: string): void {
-    if (!this.closed) this.sink.next({ kind: 'reset', reason, cursor });
-  }
-
-  unsubscribe(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.resume();
-    const teardown = this.teardown;
-    this.teardown = undefined;
-    teardown?.();
-  }
-}
-
-type LiveTask = { readonly kind: 'event'; readonly event: SeqEvent } | { readonly kind: 'sync' };
+/** What a resume round ended with. */
+type RoundOutcome =
+  { kind: 'events'; at: RedisCursor } | { kind: 'reset'; reason: ResetReason; at: RedisCursor };
 
 /**
- * Redis adapter: history in one bounded Stream per topic, a global consecutive sequence so one
- * cursor covers any set of topics on any instance, and live fan-out through one pub/sub channel
- * per instance (one Redis subscription, local {@link TopicIndex} fan-out). A gap in the sequence
- * (missed pub/sub message) is backfilled from the streams, or the affected streams are reset.
+ * Redis adapter: history in one bounded Stream per topic, and per write partition a consecutive
+ * sequence, so one cursor covers any set of topics on any instance. Live fan-out goes through one
+ * channel per partition (one Redis subscription per instance, local {@link TopicIndex} fan-out);
+ * with several partitions an instance listens only to the partitions its subscriptions touch. A
+ * gap in a partition's sequence (missed pub/sub message) is backfilled from the streams, or the
+ * affected streams are reset.
+ *
+ * Parts: {@link RedisPublisher} (the publish script, once per partition), {@link RedisReplayReader}
+ * (history for resumes), {@link RedisLivePump} (live events in order, gap backfill), and
+ * {@link RedisSubscription} (positions and ids of one subscription).
  */
-export class RedisBroker extends Broker {
+export class RedisBroker extends Broker implements LiveTarget {
   private readonly logger = new Logger(RedisBroker.name);
-  private readonly keys: RedisKeys;
+  /** Topic -> partition -> keys: the one naming function (also for other readers of history). */
+  readonly keyspace: RedisKeyspace;
   /** Commands: no offline queue, so publish and ping fail fast while Redis is away. */
   private readonly cmd: RedisClient;
   /** The one pub/sub subscription of this instance. */
   private readonly sub: RedisClient;
   private readonly index = new TopicIndex<RedisSubscription>();
   private readonly subscriptions = new Set<RedisSubscription>();
-  /** Epoch of the key space as last seen (undefined until Redis answered once). */
-  private epoch: string | undefined;
-  /** Last event dispatched locally (ms, seq); every lower seq was dispatched or backfilled. */
-  private lastMs = 0;
-  private lastSeq = 0;
-  private baselineKnown = false;
-  private readonly queue: LiveTask[] = [];
-  private pumping = false;
-  private readonly scriptSha: string;
-  /** SPUBLISH once the server is known to support sharded pub/sub (Redis >= 7). */
-  private publishCommand: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH';
+  private readonly parts: LivePartition[];
+  private readonly pump: RedisLivePump;
+  private readonly publisher: RedisPublisher;
+  private readonly readers: RedisReplayReader[];
+  /** History size and age per topic (HISTORY_POLICIES). */
+  readonly policies: HistoryPolicies;
+  private readonly channels = new Map<string, number>();
+  /** Local subscriptions touching each partition (several partitions only). */
+  private readonly refs: number[];
+  /** Partition subscriptions in progress (baseline, then SSUBSCRIBE), by partition. */
+  private readonly pending = new Map<number, Promise<void>>();
+  /** Digest of every partition's epoch (several partitions; undefined until all are known). */
+  private fp: string | undefined;
+  private readonly context: CursorContext;
   private readonly syncTimer: NodeJS.Timeout;
   private stalledTicks = 0;
-  private lastRemoteSeq = 0;
   private knownTopics = 0;
-  private readonly replays: RedisReplayReader;
-  /** seq -> ms of recently dispatched events (sequence regression detection). */
-  private readonly recent = new Map<number, number>();
   private closed = false;
 
-  constructor(private readonly options: RedisBrokerOptions) {
+  constructor(options: RedisBrokerOptions) {
     super();
-    this.keys = new RedisKeys(options.keyPrefix);
-    this.scriptSha = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
+    this.keyspace = new RedisKeyspace(options.keyPrefix, options.partitions ?? 1);
+    const count = this.keyspace.count;
     const connections = new RedisConnections(options.redis);
     // Commands are never resent after a reconnect (the provider's `commands` role): the publish
     // script may have run before the connection dropped, and a second run would store and
     // deliver its events twice. The publisher gets 503 and may retry with its Idempotency-Key.
     // A stalled Redis (no reply, connection open) fails a command after 5 s instead of never.
     this.cmd = connections.create('commands', { name: 'herald-cmd', commandTimeoutMs: 5000 });
-    this.replays = new RedisReplayReader(
-      this.cmd,
-      this.keys,
-      options.historySize,
-      options.historyTtlMs,
-    );
     this.sub = connections.create('subscriber', { name: 'herald-sub', sharded: true });
+    this.parts = this.keyspace.partitions.map((keys, i) => new LivePartition(i, keys));
+    this.parts.forEach((p) => this.channels.set(p.keys.channel, p.index));
+    this.refs = new Array<number>(count).fill(0);
+    this.policies = new HistoryPolicies(options.historyPolicies ?? [], {
+      size: options.historySize,
+      ttlMs: options.historyTtlMs,
+    });
+    this.readers = this.keyspace.partitions.map(
+      (keys, i) => new RedisReplayReader(this.cmd, keys, this.policies, i),
+    );
+    this.pump = new RedisLivePump(this.cmd, this.parts, this, this.logger);
+    this.publisher = new RedisPublisher(
+      this.cmd,
+      this.keyspace,
+      { ...options, policies: this.policies },
+      this.logger,
+    );
+    this.context = {
+      count,
+      fingerprint: () => this.fp ?? '0000',
+      current: () => this.current(),
+    };
+    // One partition: the instance always listens to it (today's behaviour).
+    if (count === 1) this.parts[0].subscribed = true;
     this.cmd.on('error', (err: Error) => this.logger.debug(`redis: ${err.message}`));
     this.sub.on('error', (err: Error) => this.logger.debug(`redis sub: ${err.message}`));
     let lost = false;
@@ -214,20 +165,22 @@ export class RedisBroker extends Broker {
     this.cmd.on('ready', () => {
       if (lost) this.logger.log('Redis connection restored');
       lost = false;
-      this.detectShardedPubSub();
-      this.enqueue({ kind: 'sync' });
+      this.publisher.detectShardedPubSub();
+      if (count > 1) void this.loadEpochs();
+      for (const p of this.parts) if (p.subscribed) this.pump.sync(p.index);
     });
     this.sub.on('ready', () => {
       // Idempotent: also heals a subscription lost without the client noticing.
-      this.sub.subscribe(this.keys.channel).catch((err: unknown) => {
-        this.logger.warn(`subscribe failed (retried on reconnect): ${errorText(err)}`);
-      });
-      // Publishers on Redis >= 7 use SPUBLISH; listen to both so mixed versions interoperate.
-      this.sub.ssubscribe(this.keys.channel).catch(() => undefined);
-      this.enqueue({ kind: 'sync' });
+      for (const p of this.parts) {
+        if (!p.subscribed) continue;
+        this.listen(p.keys.channel).catch((err: unknown) => {
+          this.logger.warn(`subscribe failed (retried on reconnect): ${errorText(err)}`);
+        });
+        this.pump.sync(p.index);
+      }
     });
-    this.sub.on('message', (_channel: string, message: string) => this.onMessage(message));
-    this.sub.on('smessage', (_channel: string, message: string) => this.onMessage(message));
+    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.sub.on('smessage', (channel: string, message: string) => this.onMessage(channel, message));
     this.syncTimer = setInterval(() => this.tick(), options.syncIntervalMs ?? 1000);
     this.syncTimer.unref();
   }
@@ -235,6 +188,7 @@ export class RedisBroker extends Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pump.close();
     clearInterval(this.syncTimer);
     for (const sub of [...this.subscriptions]) sub.sink.complete();
     this.sub.disconnect();
@@ -249,99 +203,25 @@ export class RedisBroker extends Broker {
     options: PublishOptions = {},
   ): Promise<PublishResult> {
     if (events.length === 0) return { ids: [], duplicate: false };
-    if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
-    const k = this.keys;
-    const key = options.idempotencyKey;
-    const keys = [
-      k.seq,
-      k.last,
-      k.epoch,
-      k.topics,
-      k.forgotten,
-      // Unused by the script without a key; any name in the same slot will do.
-      key === undefined ? `${k.seq}:no-idem` : k.idempotency(key),
-      ...events.map((e) => k.stream(e.topic)),
-    ];
-    const args: string[] = [
-      String(events.length),
-      // Taken only when the key space has no epoch yet (first publish, or Redis lost its data).
-      randomBytes(6).readUIntBE(0, 6).toString(36),
-      String(this.options.historySize),
-      String(this.options.historyTtlMs),
-      key === undefined ? '0' : '1',
-      options.fingerprint ?? '',
-      options.traceparent ?? '',
-      k.channel,
-      this.publishCommand,
-    ];
-    for (const e of events) args.push(e.topic, e.type, e.data);
-    let reply: unknown;
-    try {
-      reply = await this.evalPublish(keys, args);
-    } catch (err) {
-      if (isReplyError(err)) this.logger.warn(`Redis refused a publish: ${errorText(err)}`);
-      throw publishFailed(err);
+    if (this.keyspace.count > 1 && this.fp === undefined) await this.loadEpochs();
+    const batch = await this.publisher.publish(events, options);
+    if (this.keyspace.count === 1) {
+      const first = batch.positions[0];
+      if (first !== undefined) this.parts[0].epoch ??= first.epoch;
+      return {
+        ids: batch.positions.map((p) => formatRedisCursor(p.epoch, p.ms, p.seq)),
+        duplicate: batch.duplicate,
+      };
     }
-    const [status, a, b] = reply as [string, string, string?];
-    if (status === 'dup') {
-      const nl = a.indexOf('\n');
-      const fingerprint = a.slice(0, nl);
-      if (fingerprint !== (options.fingerprint ?? '')) {
-        throw new BrokerError(
-          BrokerErrorCode.IdempotencyConflict,
-          'Idempotency-Key was already used with a different request',
-        );
-      }
-      return { ids: a.slice(nl + 1).split(','), duplicate: true };
-    }
-    this.epoch ??= a;
-    return { ids: (b ?? '').split(','), duplicate: false };
-  }
-
-  private async evalPublish(keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.runScript(false, keys, args);
-    } catch (err) {
-      if (!errorText(err).includes('NOSCRIPT')) throw err;
-      return this.runScript(true, keys, args);
-    }
-  }
-
-  /**
-   * Runs the publish script; with `minReplicasAck`, `WAIT` follows in the same pipeline (so on
-   * Cluster it reaches the primary that ran the script) and too few confirmations fail it.
-   */
-  private async runScript(full: boolean, keys: string[], args: string[]): Promise<unknown> {
-    const replicas = this.options.minReplicasAck ?? 0;
-    if (replicas === 0) {
-      return full
-        ? this.cmd.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args)
-        : this.cmd.evalsha(this.scriptSha, keys.length, ...keys, ...args);
-    }
-    const pipeline = this.cmd.pipeline();
-    if (full) pipeline.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args);
-    else pipeline.evalsha(this.scriptSha, keys.length, ...keys, ...args);
-    pipeline.call('WAIT', String(replicas), String(this.options.replicasAckTimeoutMs ?? 1000));
-    const results = (await pipeline.exec()) ?? [];
-    const [script, wait] = results;
-    if (!script) throw new Error('no reply to the publish script');
-    if (script[0]) throw script[0];
-    if (wait?.[0]) throw wait[0];
-    const confirmed = Number(wait?.[1] ?? 0);
-    if (confirmed < replicas) {
-      throw new Error(`${confirmed} of ${replicas} replicas confirmed the write in time`);
-    }
-    return script[1];
-  }
-
-  private detectShardedPubSub(): void {
-    this.cmd
-      .info('server')
-      .then((info) => {
-        const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
-        this.publishCommand = major >= 7 ? 'SPUBLISH' : 'PUBLISH';
-      })
-      .catch(() => undefined);
+    for (const p of batch.positions) this.pump.adoptEpoch(this.parts[p.partition], p.epoch);
+    const fp = this.context.fingerprint();
+    const empty = new Array<number | undefined>(this.keyspace.count).fill(undefined);
+    const ids = batch.positions.map((p) => {
+      const seqs = [...empty];
+      seqs[p.partition] = p.seq;
+      return formatPartitionedCursor(fp, seqs, p.partition, p.ms);
+    });
+    return { ids, duplicate: batch.duplicate };
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -395,6 +275,13 @@ export class RedisBroker extends Broker {
     }
   }
 
+  /** Partitions `filters` can match: a concrete topic's own, all of them for a pattern. */
+  private touchedBy(filters: readonly TopicFilter[]): number[] {
+    if (this.keyspace.count === 1) return [0];
+    if (filters.some((f) => f.kind === 'pattern')) return this.parts.map((p) => p.index);
+    return [...new Set(filters.map((f) => this.keyspace.partitionOf(f.raw)))].sort((a, b) => a - b);
+  }
+
   /**
    * Registers live (buffering while it replays), then resumes after the cursor.
    * @throws BrokerError `malformed-cursor`.
@@ -404,41 +291,228 @@ export class RedisBroker extends Broker {
     options: SubscribeOptions,
     sink: SubscriptionSink,
   ): RedisSubscription {
-    let cursor: RedisCursor | undefined;
-    if (options.cursor !== undefined) {
-      cursor = parseRedisCursor(options.cursor);
-      if (!cursor) throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
+    const text = options.cursor;
+    if (text !== undefined && !this.isWellFormedCursor(text)) {
+      throw new BrokerError(BrokerErrorCode.MalformedCursor, 'malformed cursor');
     }
-    const sub = new RedisSubscription(filters, sink, cursor !== undefined);
+    const touched = this.touchedBy(filters);
+    const sub = new RedisSubscription(filters, sink, touched, this.context);
     for (const f of filters) this.index.add(f, sub);
     this.subscriptions.add(sub);
+    if (this.keyspace.count > 1) for (const q of touched) this.retain(q);
     sub.teardown = () => {
       for (const f of filters) this.index.delete(f, sub);
       this.subscriptions.delete(sub);
+      if (this.keyspace.count > 1) for (const q of touched) this.release(q);
     };
-    if (cursor) void this.resume(sub, cursor);
+    if (text === undefined) return sub;
+    if (this.keyspace.count === 1) {
+      const cursor = parseRedisCursor(text);
+      // Buffer live events from now on: the replay hands them on after the history.
+      sub.parts[0]!.buffer = [];
+      if (cursor) void this.resumePartition(sub, 0, cursor, 'exact');
+      // A partitioned cursor (REDIS_PARTITIONS was changed): a documented reset.
+      else void this.resetThenLive(sub, 'unknown-cursor');
+      return sub;
+    }
+    const cursor = parsePartitionedCursor(text);
+    for (const q of touched) {
+      if (cursor === undefined || cursor.seqs[q] !== undefined || cursor.ms !== undefined) {
+        sub.parts[q]!.buffer = [];
+      }
+    }
+    void this.resumeAll(sub, cursor === undefined ? undefined : cursor.seqs, cursor);
     return sub;
+  }
+
+  /** A partitioned resume: checks the cursor's partition count and epochs, then each partition. */
+  private async resumeAll(
+    sub: RedisSubscription,
+    seqs: readonly (number | undefined)[] | undefined,
+    cursor: ReturnType<typeof parsePartitionedCursor>,
+  ): Promise<void> {
+    for (let attempt = 0; this.fp === undefined && !sub.closed && !this.closed; attempt++) {
+      await this.loadEpochs();
+      if (this.fp === undefined) await sleep(Math.min(250 * (attempt + 1), 1000));
+    }
+    if (sub.closed || this.closed) return;
+    if (
+      seqs === undefined ||
+      cursor === undefined ||
+      cursor.partitions !== this.keyspace.count ||
+      cursor.fingerprint !== this.fp
+    ) {
+      // Another partition count (REDIS_PARTITIONS changed), or a partition lost its data.
+      await this.resetThenLive(sub, 'unknown-cursor');
+      return;
+    }
+    await Promise.all(
+      sub.touched().map((q) => {
+        const seq = seqs[q];
+        const epoch = this.parts[q].epoch ?? '0';
+        if (seq === undefined) {
+          // Not in the cursor: from the own event's time (an id returned by publish), or live.
+          if (cursor.ms === undefined) return Promise.resolve();
+          return this.resumePartition(sub, q, { epoch, ms: cursor.ms, seq: 0 }, 'time');
+        }
+        return this.clockLowerBound(q, seq).then((ms) =>
+          this.resumePartition(sub, q, { epoch, ms, seq }, 'lower-bound'),
+        );
+      }),
+    );
+  }
+
+  /** The cursor means nothing here: one reset at every touched partition's head, then live. */
+  private async resetThenLive(sub: RedisSubscription, reason: ResetReason): Promise<void> {
+    for (let attempt = 0; !sub.closed && !this.closed; attempt++) {
+      try {
+        const touched = sub.touched();
+        for (const q of touched) {
+          const pos = sub.parts[q]!;
+          pos.buffer = [];
+          pos.overflowed = false;
+        }
+        await Promise.all(touched.map((q) => this.pending.get(q) ?? Promise.resolve()));
+        const snaps = await Promise.all(touched.map((q) => this.readers[q].snapshot()));
+        if (sub.closed) return;
+        touched.forEach((q, i) => {
+          const pos = sub.parts[q]!;
+          pos.maxSeq = snaps[i].at.seq;
+          pos.lastMs = snaps[i].at.ms;
+        });
+        if (this.keyspace.count === 1) {
+          const at = snaps[0];
+          sub.reset(reason, formatRedisCursor(at.epoch ?? '0', at.at.ms, at.at.seq));
+        } else {
+          sub.reset(reason, sub.cursor());
+        }
+        sub.resetSent = true;
+        const live = await Promise.all(
+          touched.map((q) => this.drainLiveBuffer(sub, sub.parts[q]!)),
+        );
+        if (live.every(Boolean) || sub.closed) return;
+        // A buffer overflowed: read what it dropped from history, from the reset's position.
+        await Promise.all(
+          touched.map((q, i) =>
+            this.resumePartition(
+              sub,
+              q,
+              { epoch: snaps[i].epoch ?? '0', ms: snaps[i].at.ms, seq: snaps[i].at.seq },
+              'exact',
+            ),
+          ),
+        );
+        return;
+      } catch (err) {
+        if (attempt === 0) this.logger.warn(`reset failed, retrying: ${errorText(err)}`);
+        await sleep(Math.min(250 * (attempt + 1), 1000));
+      }
+    }
+  }
+
+  /**
+   * A lower bound of the time of sequence `seq` in partition `q`, from its clock (the first event
+   * of each second): partitioned cursors carry sequences only. 0 when unknown (read from the start).
+   */
+  private async clockLowerBound(q: number, seq: number): Promise<number> {
+    if (seq === 0) return 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const [member] = await this.cmd.zrevrangebyscore(
+          this.parts[q].keys.clock,
+          seq,
+          '-inf',
+          'LIMIT',
+          0,
+          1,
+        );
+        return member === undefined ? 0 : Number(member.slice(member.indexOf(':') + 1));
+      } catch {
+        await sleep(250 * (attempt + 1));
+      }
+    }
+    return 0;
   }
 
   async latest(filters: readonly TopicFilter[], maxTopics: number): Promise<LatestEvents> {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
     try {
-      return await readLatest(this.cmd, this.keys, filters, maxTopics, this.options.historyTtlMs);
+      if (this.keyspace.count === 1) {
+        return await readLatest(
+          this.cmd,
+          this.parts[0].keys,
+          filters,
+          maxTopics,
+          this.policies.maxTtlMs,
+        );
+      }
+      // Several partitions: one consistent read (MULTI) per partition touched; the cursor holds
+      // each partition's head, and each event's id its own sequence there.
+      if (this.fp === undefined) await this.loadEpochs();
+      const touched = this.touchedBy(filters);
+      const reads = await Promise.all(
+        touched.map((q) =>
+          readLatest(
+            this.cmd,
+            this.parts[q].keys,
+            filters.filter((f) => f.kind === 'pattern' || this.keyspace.partitionOf(f.raw) === q),
+            maxTopics,
+            this.policies.maxTtlMs,
+          ),
+        ),
+      );
+      const heads = new Array<number | undefined>(this.keyspace.count).fill(undefined);
+      reads.forEach((r, i) => {
+        const c = r.cursor === undefined ? undefined : parseRedisCursor(r.cursor);
+        heads[touched[i]] = c?.seq ?? 0;
+      });
+      const fp = this.context.fingerprint();
+      const events = reads
+        .flatMap((r, i) => r.events.map((e) => ({ e, q: touched[i] })))
+        .sort((a, b) => b.e.ms - a.e.ms)
+        .slice(0, maxTopics)
+        .reverse()
+        .map(({ e, q }) => {
+          const seqs = [...heads];
+          seqs[q] = e.seq;
+          return { ...e, partition: q, id: formatPartitionedCursor(fp, seqs, q) };
+        });
+      return { events, cursor: formatPartitionedCursor(fp, heads) };
     } catch (err) {
       throw unavailable(`reading the latest events failed: ${errorText(err)}`, err);
     }
   }
 
   isWellFormedCursor(cursor: string): boolean {
-    return parseRedisCursor(cursor) !== undefined;
+    return parseRedisCursor(cursor) !== undefined || parsePartitionedCursor(cursor) !== undefined;
   }
 
   nowCursor(): string {
-    return formatRedisCursor(this.epoch ?? '0', this.lastMs, this.lastSeq);
+    if (this.keyspace.count === 1) {
+      const p = this.parts[0];
+      return formatRedisCursor(p.epoch ?? '0', p.lastMs, p.lastSeq);
+    }
+    return formatPartitionedCursor(this.context.fingerprint(), this.current());
+  }
+
+  /** The instance's position in each partition it listens to. */
+  private current(): (number | undefined)[] {
+    return this.parts.map((p) => (p.subscribed && p.baselineKnown ? p.lastSeq : undefined));
   }
 
   async ping(): Promise<void> {
-    if (this.cmd.status !== 'ready' || this.sub.status !== 'ready' || !this.baselineKnown) {
+    if (this.pending.size > 0) await Promise.all([...this.pending.values()]);
+    if (this.cmd.status !== 'ready' || this.sub.status !== 'ready') {
+      throw unavailable('Redis is not connected');
+    }
+    if (this.keyspace.count > 1 && this.fp === undefined) await this.loadEpochs();
+    for (const p of this.parts) {
+      if (p.subscribed && !p.baselineKnown) await this.pump.loadBaseline(p);
+    }
+    if (
+      this.parts.some((p) => p.subscribed && !p.baselineKnown) ||
+      (this.keyspace.count > 1 && this.fp === undefined)
+    ) {
       throw unavailable('Redis is not connected');
     }
     try {
@@ -452,28 +526,69 @@ export class RedisBroker extends Broker {
     return { subscriptions: this.subscriptions.size, topics: this.knownTopics };
   }
 
+  override async topicHistory(topic: string): Promise<TopicHistoryInfo> {
+    const policy = this.policies.of(topic);
+    let retained: number;
+    try {
+      // Entries within the policy's age, at most its size (trimming is approximate: `~`); past
+      // 10,000 the stream's length (capped at the size) instead of reading the entries.
+      const key = this.keyspace.stream(topic);
+      retained =
+        policy.size > 10_000
+          ? Math.min(policy.size, await this.cmd.xlen(key))
+          : (
+              await this.cmd.xrange(
+                key,
+                String(Date.now() - policy.ttlMs),
+                '+',
+                'COUNT',
+                policy.size,
+              )
+            ).length;
+    } catch (err) {
+      throw unavailable(`Redis did not answer: ${errorText(err)}`, err);
+    }
+    return {
+      topic,
+      policy: { pattern: policy.pattern, size: policy.size, ttlSeconds: policy.ttlMs / 1000 },
+      retained,
+    };
+  }
+
   /**
-   * Replays what followed `cursor` (retrying while Redis is away), paced by the sink's room, then
-   * goes live. Rounds: snapshot the head, merge the topics' pages up to it, then hand on the live
-   * events buffered meanwhile; when that buffer overflowed, the next round reads them from history.
+   * Replays what followed `cursor` in partition `q` (retrying while Redis is away), paced by the
+   * sink's room, then goes live there. Rounds: snapshot the head, merge the partition's topics'
+   * pages up to it, then hand on the live events buffered meanwhile; when that buffer overflowed,
+   * the next round reads them from history. `start`: `exact` (the cursor's ms is its event's),
+   * `lower-bound` (a lower bound from the clock) or `time` (no sequence: every event at or after
+   * the cursor's ms).
    */
-  private async resume(sub: RedisSubscription, cursor: RedisCursor): Promise<void> {
+  private async resumePartition(
+    sub: RedisSubscription,
+    q: number,
+    cursor: RedisCursor,
+    start: ResumeStart,
+  ): Promise<void> {
+    const pp = sub.parts[q]!;
     let pos = cursor;
-    sub.maxSeq = cursor.seq;
-    sub.lastMs = cursor.ms;
+    let exact = start;
+    pp.maxSeq = cursor.seq;
+    pp.lastMs = cursor.ms;
+    let round = 0;
     for (let attempt = 0; !sub.closed && !this.closed; attempt++) {
       try {
-        for (;;) {
-          sub.buffer = [];
-          sub.overflowed = false;
-          const epochBefore = this.epoch;
-          const outcome = await this.replayRound(sub, pos);
+        for (; ; round++) {
+          pp.buffer = [];
+          pp.overflowed = false;
+          const epochBefore = this.parts[q].epoch;
+          const outcome = await this.replayRound(sub, q, pos, exact);
           if (sub.closed) return;
-          if (epochBefore !== undefined && this.epoch !== epochBefore) {
+          if (epochBefore !== undefined && this.parts[q].epoch !== epochBefore) {
             // Redis lost its data while this round ran (the new epoch reset every local stream):
             // what the round read and its head belong to the old key space. The next round
             // starts from that head, which it resets to the new key space's head.
             pos = outcome.at;
+            exact = 'exact';
             continue;
           }
           if (outcome.kind === 'reset') {
@@ -482,27 +597,32 @@ export class RedisBroker extends Broker {
             // this key space's sequence: the position is the head, or the new epoch's events
             // below the old cursor's sequence would be dropped as already sent.
             if (outcome.reason === 'unknown-cursor') {
-              sub.maxSeq = outcome.at.seq;
-              sub.lastMs = outcome.at.ms;
+              pp.maxSeq = outcome.at.seq;
+              pp.lastMs = outcome.at.ms;
             } else {
-              sub.maxSeq = Math.max(sub.maxSeq, outcome.at.seq);
-              sub.lastMs = Math.max(sub.lastMs, outcome.at.ms);
+              pp.maxSeq = Math.max(pp.maxSeq, outcome.at.seq);
+              pp.lastMs = Math.max(pp.lastMs, outcome.at.ms);
             }
-            sub.reset(
-              outcome.reason,
-              formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
-            );
-          } else {
+            // Several partitions: one reset covers every partition's gap found by the cursor.
+            if (this.keyspace.count === 1) {
+              sub.reset(
+                outcome.reason,
+                formatRedisCursor(outcome.at.epoch, outcome.at.ms, outcome.at.seq),
+              );
+            } else if (round > 0 || !sub.resetSent) {
+              sub.resetSent = true;
+              sub.reset(outcome.reason, sub.cursor());
+            }
+          } else if (outcome.at.seq > pp.maxSeq) {
             // Every matching event up to `at` was in the replay (the subscription was live before
             // `at` was read); later ones come from the live buffer.
-            if (outcome.at.seq > sub.maxSeq) {
-              sub.maxSeq = outcome.at.seq;
-              sub.lastMs = outcome.at.ms;
-            }
+            pp.maxSeq = outcome.at.seq;
+            pp.lastMs = outcome.at.ms;
           }
-          if (await this.drainLiveBuffer(sub)) return;
+          if (await this.drainLiveBuffer(sub, pp)) return;
           if (sub.closed) return;
-          pos = { epoch: outcome.at.epoch, ms: sub.lastMs, seq: sub.maxSeq };
+          pos = { epoch: outcome.at.epoch, ms: pp.lastMs, seq: pp.maxSeq };
+          exact = 'exact';
         }
       } catch (err) {
         if (attempt === 0) this.logger.warn(`replay failed, retrying: ${errorText(err)}`);
@@ -511,13 +631,13 @@ export class RedisBroker extends Broker {
     }
   }
 
-  /** Hands on the buffered live events as the sink takes them; true once live. */
-  private async drainLiveBuffer(sub: RedisSubscription): Promise<boolean> {
+  /** Hands on a partition's buffered live events as the sink takes them; true once live. */
+  private async drainLiveBuffer(sub: RedisSubscription, pp: PartitionPosition): Promise<boolean> {
     for (;;) {
-      const buffer = sub.buffer;
-      if (sub.closed || buffer === undefined || sub.overflowed) return false;
+      const buffer = pp.buffer;
+      if (sub.closed || buffer === undefined || pp.overflowed) return false;
       if (buffer.length === 0) {
-        sub.buffer = undefined;
+        pp.buffer = undefined;
         return true;
       }
       const wait = sub.room();
@@ -530,224 +650,201 @@ export class RedisBroker extends Broker {
     }
   }
 
-  /** One replay round from `pos` to the head read now. */
+  /** One replay round of partition `q` from `pos` to the head read now. */
   private async replayRound(
     sub: RedisSubscription,
+    q: number,
     pos: RedisCursor,
-  ): Promise<
-    { kind: 'events'; at: RedisCursor } | { kind: 'reset'; reason: ResetReason; at: RedisCursor }
-  > {
+    start: ResumeStart,
+  ): Promise<RoundOutcome> {
     if (this.cmd.status !== 'ready') throw unavailable('Redis is not connected');
-    const snap = await this.replays.snapshot();
+    // A partition this instance just started to listen to: its baseline first, so that every
+    // event after this snapshot reaches the live buffer (none falls between the two).
+    await this.pending.get(q);
+    const reader = this.readers[q];
+    const snap = await reader.snapshot();
     const epoch = snap.epoch;
-    const at: RedisCursor = { epoch: epoch ?? this.epoch ?? '0', ...snap.at };
+    const at: RedisCursor = { epoch: epoch ?? this.parts[q].epoch ?? '0', ...snap.at };
     if (epoch === null || epoch !== pos.epoch || pos.seq > at.seq) {
+      if (epoch !== null && this.keyspace.count > 1) this.pump.adoptEpoch(this.parts[q], epoch);
       return { kind: 'reset', reason: 'unknown-cursor', at };
     }
-    if (snap.forgottenMs !== undefined && pos.ms < snap.forgottenMs) {
+    // With a lower bound only, the position's second's end is an upper bound of its time.
+    const upperMs = start === 'lower-bound' ? Math.floor(pos.ms / 1000) * 1000 + 999 : pos.ms;
+    if (snap.forgottenMs !== undefined && upperMs < snap.forgottenMs) {
       return { kind: 'reset', reason: 'history-expired', at };
     }
-    const topics = await this.replays.candidateTopics(sub.filters, pos.ms, at.seq);
+    const filters =
+      this.keyspace.count === 1
+        ? sub.filters
+        : sub.filters.filter((f) => f.kind === 'pattern' || this.keyspace.partitionOf(f.raw) === q);
+    const topics = await reader.candidateTopics(filters, pos.ms, at.seq);
     if (topics === undefined) return { kind: 'reset', reason: 'history-expired', at };
-    const merged = await this.replays.merge(sub, topics, pos, at, epoch);
+    const merged = await reader.merge(sub, topics, pos, at, epoch, start === 'time');
     if (merged === 'expired') return { kind: 'reset', reason: 'history-expired', at };
     return { kind: 'events', at };
   }
 
-  // ---------------------------------------------------------------- live path
+  // ---------------------------------------------------------------- partitions listened to
 
-  private onMessage(message: string): void {
-    const event = parseLive(message);
-    if (!event) return;
-    this.adoptEpoch(event.epoch);
-    this.enqueue({ kind: 'event', event: event.event });
-  }
-
-  private enqueue(task: LiveTask): void {
-    if (this.closed) return;
-    this.queue.push(task);
-    void this.pump();
-  }
-
-  /** Dispatches live events strictly in sequence order, backfilling any gap first. */
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.queue.length > 0 && !this.closed) {
-        if (!this.baselineKnown && !(await this.loadBaseline())) return;
-        const task = this.queue[0];
-        if (task.kind === 'sync') {
-          await this.syncToRemote();
-        } else {
-          const e = task.event;
-          const seen = this.recent.get(e.seq);
-          if (seen !== undefined && seen !== e.ms) this.onRegression(e.ms, e.seq - 1);
-          if (e.seq > this.lastSeq + 1) await this.backfill(e.seq - 1);
-          if (e.seq > this.lastSeq) this.dispatch(e);
-        }
-        this.queue.shift();
-      }
-    } catch (err) {
-      this.logger.warn(`live path: ${errorText(err)}`);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private async loadBaseline(): Promise<boolean> {
-    if (this.cmd.status !== 'ready') return false;
-    try {
-      const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
-      this.epoch = epoch ?? this.epoch;
-      if (last) [this.lastMs, this.lastSeq] = splitId(last);
-      this.baselineKnown = true;
-      this.lastRemoteSeq = this.lastSeq;
-      // Drop what the baseline already covers (published before this instance was live).
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Catches up with the global counter (after a reconnect, or a stalled subscription). */
-  private async syncToRemote(): Promise<void> {
-    if (this.cmd.status !== 'ready') return;
-    const [epoch, last] = await this.cmd.mget(this.keys.epoch, this.keys.last);
-    if (epoch !== null) this.adoptEpoch(epoch);
-    if (!last) return;
-    const [ms, seq] = splitId(last);
-    if (seq < this.lastSeq) this.onRegression(ms, seq);
-    else if (seq > this.lastSeq) await this.backfill(seq);
-  }
-
-  /**
-   * The sequence went back (a failover lost writes the replica never got): events this instance
-   * delivered after `seq` are gone and their numbers will be reused, so local streams reset.
-   */
-  private onRegression(ms: number, seq: number): void {
-    this.logger.warn(
-      `Redis sequence went back from ${this.lastSeq} to ${seq} (failover lost writes): resetting local streams`,
-    );
-    this.recent.clear();
-    this.lastSeq = seq;
-    this.lastMs = ms;
-    this.resetAll('history-expired');
-  }
-
-  private dispatch(event: SeqEvent): void {
-    this.lastSeq = event.seq;
-    this.lastMs = event.ms;
-    this.recent.set(event.seq, event.ms);
-    if (this.recent.size > RECENT_SEQS)
-      this.recent.delete(this.recent.keys().next().value as number);
-    this.index.forEachMatch(event.topic, (sub) => sub.deliver(event));
-  }
-
-  /**
-   * Delivers, in order, the events after the last dispatched one up to `toSeq`, read from the
-   * streams of recently published topics that local subscribers match. Subscribers of a topic
-   * whose missed events are no longer retained get a reset.
-   */
-  private async backfill(toSeq: number): Promise<void> {
-    const epoch = this.epoch;
-    const gap = toSeq - this.lastSeq;
-    if (epoch === undefined || gap > MAX_BACKFILL) {
-      this.resetAll('history-expired');
-      this.lastSeq = toSeq;
-      return;
-    }
-    const from = streamId(this.lastMs, this.lastSeq);
-    const recent = await this.cmd.zrangebyscore(this.keys.topics, this.lastMs, '+inf');
-    const wanted = recent.filter((t) => this.hasLocalSubscriber(t));
-    const events: SeqEvent[] = [];
-    const expired: string[] = [];
-    for (const topic of wanted) {
-      const key = this.keys.stream(topic);
-      let info: unknown[] | undefined;
-      try {
-        info = (await this.cmd.xinfo('STREAM', key)) as unknown[];
-      } catch (err) {
-        if (!/no such key/i.test(errorText(err))) throw err;
-      }
-      const maxDeleted = info && fieldOf(info, 'max-deleted-entry-id');
-      if (!info || (typeof maxDeleted === 'string' && compareIds(maxDeleted, from) > 0)) {
-        expired.push(topic);
-        continue;
-      }
-      let start = `(${from}`;
-      for (let read = 0; read < gap;) {
-        const count = Math.min(PAGE, gap - read);
-        const page = await this.cmd.xrange(key, start, '+', 'COUNT', count);
-        for (const [id, fields] of page) {
-          const e = toEvent(epoch, topic, id, fields);
-          if (e.seq <= toSeq) events.push(e);
-        }
-        read += page.length;
-        if (page.length < count) break;
-        start = `(${page[page.length - 1][0]}`;
-      }
-    }
-    events.sort((a, b) => a.seq - b.seq);
-    if (events.length > 0) this.logger.log(`backfilled ${events.length} missed live events`);
-    for (const e of events) if (e.seq > this.lastSeq) this.dispatch(e);
-    // Resets go after the backfilled events and move each subscriber's position to `toSeq`, so
-    // no older event follows a reset (the client's lastEventId never goes backwards).
-    const seen = new Set<RedisSubscription>();
-    for (const topic of expired) {
-      this.index.forEachMatch(topic, (sub) => {
-        if (seen.has(sub)) return;
-        seen.add(sub);
-        sub.maxSeq = Math.max(sub.maxSeq, toSeq);
-        sub.reset('history-expired', formatRedisCursor(epoch, this.lastMs, toSeq));
+  /** One more local subscription touches partition `q`: listen to it from the first. */
+  private retain(q: number): void {
+    if (this.refs[q]++ > 0) return;
+    const part = this.parts[q];
+    part.subscribed = true;
+    part.baselineKnown = false;
+    // The head first, then the channel: events published in between are backfilled on the next
+    // event or sync tick, never skipped.
+    const job = this.pump
+      .loadBaseline(part)
+      .then(() => (part.subscribed ? this.listen(part.keys.channel) : undefined))
+      .then(() => this.pump.sync(q))
+      .catch((err: unknown) => this.logger.warn(`subscribe failed (retried): ${errorText(err)}`))
+      .finally(() => {
+        if (this.pending.get(q) === job) this.pending.delete(q);
       });
-    }
-    if (this.lastSeq < toSeq) this.lastSeq = toSeq;
+    this.pending.set(q, job);
   }
 
-  private hasLocalSubscriber(topic: string): boolean {
+  /** The last local subscription touching partition `q` ended: stop listening to it. */
+  private release(q: number): void {
+    if (--this.refs[q] > 0) return;
+    const part = this.parts[q];
+    part.subscribed = false;
+    part.baselineKnown = false;
+    const channel = part.keys.channel;
+    this.sub.sunsubscribe(channel).catch(() => undefined);
+    this.sub.unsubscribe(channel).catch(() => undefined);
+  }
+
+  /** SUBSCRIBE and SSUBSCRIBE (publishers on Redis >= 7 use SPUBLISH; mixed versions interoperate). */
+  private async listen(channel: string): Promise<void> {
+    await this.sub.subscribe(channel);
+    await this.sub.ssubscribe(channel).catch(() => undefined);
+  }
+
+  /** Reads (creating where missing) every partition's epoch; sets the cursor fingerprint. */
+  private async loadEpochs(): Promise<void> {
+    if (this.cmd.status !== 'ready') return;
+    try {
+      const epochs = await Promise.all(
+        this.parts.map(async (p) => {
+          const candidate = randomBytes(6).readUIntBE(0, 6).toString(36);
+          await this.cmd.set(p.keys.epoch, candidate, 'NX');
+          return this.cmd.get(p.keys.epoch);
+        }),
+      );
+      epochs.forEach((e, i) => e !== null && this.pump.adoptEpoch(this.parts[i], e));
+    } catch (err) {
+      this.logger.debug(`epochs not read: ${errorText(err)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- live path (LiveTarget)
+
+  private onMessage(channel: string, message: string): void {
+    const partition = this.channels.get(channel);
+    if (partition === undefined) return;
+    const parsed = parseLive(message, partition);
+    if (!parsed) return;
+    this.pump.event(parsed.event, parsed.epoch);
+  }
+
+  /** @internal Fans a live event out (called by the pump, in sequence order per partition). */
+  dispatch(event: SeqEvent): void {
+    let e = event;
+    if (this.keyspace.count > 1) {
+      // One id for every local subscriber: the instance's position in every partition.
+      const vector = this.current();
+      e = {
+        ...event,
+        id: formatPartitionedCursor(this.context.fingerprint(), vector, event.partition),
+        vector,
+      };
+    }
+    this.index.forEachMatch(e.topic, (sub) => sub.deliver(e));
+  }
+
+  /** @internal */
+  hasLocalSubscriber(topic: string): boolean {
     let found = false;
     this.index.forEachMatch(topic, () => (found = true));
     return found;
   }
 
-  /** Takes the key space's epoch; a change after the first means Redis lost its data. */
-  private adoptEpoch(epoch: string): void {
-    if (this.epoch === undefined) this.epoch = epoch;
-    else if (epoch !== this.epoch) this.onEpochChange(epoch);
-  }
-
-  /** Redis lost its data (new epoch): old cursors and missed events are gone. */
-  private onEpochChange(epoch: string): void {
-    this.logger.warn('Redis key space changed (data lost?): resetting local streams');
-    this.epoch = epoch;
-    this.lastSeq = 0;
-    this.lastMs = 0;
-    this.recent.clear();
-    this.resetAll('history-expired');
-  }
-
-  private resetAll(reason: ResetReason): void {
-    const cursor = this.nowCursor();
-    for (const sub of this.subscriptions) {
-      sub.maxSeq = 0;
-      sub.reset(reason, cursor);
+  /** @internal Resets the local subscriptions that lost events of `partition`. */
+  reset(partition: number, reason: ResetReason, topics?: readonly string[], toSeq?: number): void {
+    const part = this.parts[partition];
+    if (topics === undefined) {
+      const cursor = this.nowCursor();
+      for (const sub of this.subscriptions) {
+        const pos = sub.parts[partition];
+        if (pos === undefined) continue;
+        if (this.keyspace.count === 1) {
+          pos.maxSeq = 0;
+          sub.reset(reason, cursor);
+        } else {
+          pos.maxSeq = part.lastSeq;
+          sub.reset(reason, sub.cursor());
+        }
+      }
+      return;
+    }
+    const seen = new Set<RedisSubscription>();
+    const to = toSeq ?? part.lastSeq;
+    for (const topic of topics) {
+      this.index.forEachMatch(topic, (sub) => {
+        if (seen.has(sub)) return;
+        seen.add(sub);
+        const pos = sub.parts[partition];
+        if (pos === undefined) return;
+        pos.maxSeq = Math.max(pos.maxSeq, to);
+        sub.reset(
+          reason,
+          this.keyspace.count === 1
+            ? formatRedisCursor(part.epoch ?? '0', part.lastMs, to)
+            : sub.cursor(),
+        );
+      });
     }
   }
 
-  /** Detects a silent pub/sub loss: the counter moved but nothing arrived. */
+  /** @internal A partition's epoch became known or changed: the cursor fingerprint follows. */
+  epochChanged(): void {
+    if (this.keyspace.count === 1) return;
+    const epochs: string[] = [];
+    for (const p of this.parts) {
+      if (p.epoch === undefined) {
+        this.fp = undefined;
+        return;
+      }
+      epochs.push(p.epoch);
+    }
+    this.fp = epochFingerprint(epochs);
+  }
+
+  /** Detects a silent pub/sub loss: a counter moved but nothing arrived. */
   private tick(): void {
     if (this.closed || this.cmd.status !== 'ready') return;
+    if (this.keyspace.count > 1) void this.loadEpochs();
+    const listened = this.parts.filter((p) => p.subscribed);
     // A baseline read that failed (e.g. a Cluster node connection closed at start) is retried.
-    if (!this.baselineKnown) this.enqueue({ kind: 'sync' });
-    this.cmd
-      .mget(this.keys.last)
-      .then(([last]) => {
-        const remote = last ? splitId(last)[1] : 0;
-        if (this.baselineKnown && this.lastSeq < this.lastRemoteSeq) {
-          // Behind what was already in Redis a tick ago: pub/sub did not bring it.
+    for (const p of listened) if (!p.baselineKnown) this.pump.sync(p.index);
+    Promise.all(listened.map((p) => this.cmd.get(p.keys.last)))
+      .then((lasts) => {
+        let stalled = false;
+        listened.forEach((p, i) => {
+          const last = lasts[i];
+          const remote = last ? splitId(last)[1] : 0;
+          if (p.baselineKnown && p.lastSeq < p.lastRemoteSeq) {
+            // Behind what was already in Redis a tick ago: pub/sub did not bring it.
+            stalled = true;
+            this.pump.sync(p.index);
+          }
+          p.lastRemoteSeq = remote;
+        });
+        if (stalled) {
           this.stalledTicks++;
-          this.enqueue({ kind: 'sync' });
           if (this.stalledTicks >= STALL_TICKS) {
             this.logger.warn('pub/sub stalled: reconnecting the subscriber');
             this.stalledTicks = 0;
@@ -756,10 +853,9 @@ export class RedisBroker extends Broker {
         } else {
           this.stalledTicks = 0;
         }
-        this.lastRemoteSeq = remote;
-        return this.cmd.zcard(this.keys.topics);
+        return Promise.all(this.parts.map((p) => this.cmd.zcard(p.keys.topics)));
       })
-      .then((n) => (this.knownTopics = n))
+      .then((n) => (this.knownTopics = n.reduce((a, b) => a + b, 0)))
       .catch(() => undefined);
   }
 }
@@ -768,40 +864,15 @@ function unavailable(message: string, cause?: unknown): BrokerError {
   return new BrokerError(BrokerErrorCode.Unavailable, message, { cause });
 }
 
-/**
- * A publish without a reply. When Redis answered with an error (OOM, NOSCRIPT...) nothing was
- * written; when the connection broke first, the script may have run: the outcome is unknown and
- * only a retry with the same Idempotency-Key is safe. Both are 503 (never retried here).
- */
-function publishFailed(err: unknown): BrokerError {
-  if (isReplyError(err)) {
-    // Only Redis' reason code (OOM, READONLY, BUSY...) reaches the publisher: the rest of the
-    // reply names the script digest and line and server settings (logged instead).
-    const code = /^[A-Z][A-Z_]*\b/.exec(errorText(err))?.[0] ?? 'ERR';
-    return unavailable(`Redis refused the publish (${code}); nothing was published`, err);
-  }
-  return unavailable(
-    'the Redis connection broke before the publish was confirmed; it may have been stored: ' +
-      'retry with the same Idempotency-Key',
-    err,
-  );
-}
-
-/** redis-errors' ReplyError: Redis itself answered (ioredis types it as `any`). */
-function isReplyError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError';
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Parses `epoch\nseq\nms\ntopic\ntype\ntraceparent\ndata`. */
-function parseLive(message: string): { epoch: string; event: SeqEvent } | undefined {
+function parseLive(
+  message: string,
+  partition: number,
+): { epoch: string; event: SeqEvent } | undefined {
   const parts: string[] = [];
   let at = 0;
   for (let i = 0; i < 6; i++) {
@@ -819,6 +890,7 @@ function parseLive(message: string): { epoch: string; event: SeqEvent } | undefi
     event: {
       kind: 'event',
       id: formatRedisCursor(epoch, ms, seq),
+      partition,
       seq,
       ms,
       topic,

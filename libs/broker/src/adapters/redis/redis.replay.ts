@@ -1,12 +1,24 @@
 import type { RedisClient } from '@herald/redis';
 import { filterMatches, type TopicFilter } from '@herald/topics';
 import type { BrokerEvent } from '../../broker.types';
-import { formatRedisCursor, streamId, type RedisCursor, type RedisKeys } from './redis.keys';
+import type { HistoryPolicies } from '../../history.policies';
+import { streamId, type RedisCursor, type RedisKeys } from './redis.keys';
+import { readStreamPage, splitId, toEvent } from './redis.stream-reader';
 
-/** A stored event with its global sequence number (never exposed beyond the port's type). */
+export { compareIds, fieldOf, splitId, toEvent } from './redis.stream-reader';
+
+/** A stored event with its partition's sequence number (never exposed beyond the port's type). */
 export interface SeqEvent extends BrokerEvent {
+  /** Write partition (0 with one partition). */
+  readonly partition: number;
+  /** Sequence in the partition (global with one partition). */
   readonly seq: number;
   readonly ms: number;
+  /**
+   * Partitioned key spaces: the instance's position in every partition when this live event was
+   * dispatched (encoded in `id`); absent on replayed events.
+   */
+  readonly vector?: readonly (number | undefined)[];
 }
 
 /**
@@ -62,9 +74,10 @@ export interface ReplayTarget {
 }
 
 /**
- * Reads history for resumes, in pages, with identical reads shared: a reconnect storm resuming
- * one cursor reads each registry scan and each topic page once, and every resume holds only the
- * page it is writing (the event objects, and so their frames, are shared between them).
+ * Reads one partition's history for resumes, in pages, with identical reads shared: a reconnect
+ * storm resuming one cursor reads each registry scan and each topic page once, and every resume
+ * holds only the page it is writing (the event objects, and so their frames, are shared between
+ * them).
  */
 export class RedisReplayReader {
   private readonly inflightPages = new Map<string, Promise<TopicPage>>();
@@ -76,8 +89,10 @@ export class RedisReplayReader {
   constructor(
     private readonly cmd: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly historySize: number,
-    private readonly historyTtlMs: number,
+    /** History size and age per topic. */
+    private readonly policies: HistoryPolicies,
+    /** Index of the partition this reader reads. */
+    readonly partition: number = 0,
   ) {}
 
   /** The head, epoch and forgotten cutoff. Read per resume: it must follow going live. */
@@ -130,19 +145,20 @@ export class RedisReplayReader {
   page(
     topic: string,
     from: string,
+    afterSeq: number,
     count: number,
     epoch: string,
     atSeq: number,
-    first: boolean,
+    sinceMs?: number,
   ): Promise<TopicPage> {
-    const key = `${topic}\u0000${from}\u0000${count}\u0000${atSeq}\u0000${first ? 1 : 0}`;
+    const key = `${topic}\u0000${from}\u0000${afterSeq}\u0000${count}\u0000${atSeq}\u0000${sinceMs ?? ''}`;
     const now = Date.now();
     this.forgetRecent(now);
     const done = this.recent.get(key);
     if (done !== undefined) return Promise.resolve(done.page);
     let read = this.inflightPages.get(key);
     if (!read) {
-      read = this.readPage(topic, from, count, epoch, first)
+      read = this.readPage(topic, from, afterSeq, count, epoch, sinceMs)
         .then((page) => {
           this.remember(key, page);
           return page;
@@ -174,7 +190,9 @@ export class RedisReplayReader {
    * Hands `target` every matching event after `pos` up to `at`, merged in sequence order from
    * per-topic pages that are read only as the previous ones are written (waiting on
    * `target.room()`). Resolves `expired` when history after `pos` was trimmed meanwhile, or
-   * when more than HISTORY_SIZE events of one topic follow `pos`.
+   * when more than HISTORY_SIZE events of one topic follow `pos`. `pos.ms` may be a lower bound
+   * of the position's time (partitioned cursors carry sequences only): events at or below
+   * `pos.seq` are skipped.
    */
   async merge(
     target: ReplayTarget,
@@ -182,6 +200,8 @@ export class RedisReplayReader {
     pos: RedisCursor,
     at: { readonly ms: number; readonly seq: number },
     epoch: string,
+    /** `pos` is a time (seq 0): every event at or after `pos.ms`. */
+    byTime = false,
   ): Promise<'done' | 'expired' | 'closed'> {
     if (topics.length === 0 || pos.seq >= at.seq) return 'done';
     const most = Math.max(
@@ -195,14 +215,24 @@ export class RedisReplayReader {
       events: [] as readonly SeqEvent[],
       i: 0,
       done: false,
-      first: true,
+      checked: false,
       read: 0,
     }));
     for (;;) {
       const empty = heads.filter((h) => !h.done && h.i >= h.events.length);
       if (empty.length > 0) {
         const pages = await Promise.all(
-          empty.map((h) => this.page(h.topic, h.from, h.count, epoch, at.seq, h.first)),
+          empty.map((h) =>
+            this.page(
+              h.topic,
+              h.from,
+              pos.seq,
+              h.count,
+              epoch,
+              at.seq,
+              byTime ? pos.ms : undefined,
+            ),
+          ),
         );
         if (target.closed) return 'closed';
         for (let k = 0; k < empty.length; k++) {
@@ -210,12 +240,17 @@ export class RedisReplayReader {
           const page = pages[k];
           if (page.expired) return 'expired';
           const last = page.events[page.events.length - 1];
-          h.first = false;
           h.i = 0;
+          const after = page.events.filter((e) => e.seq > pos.seq);
+          // The first event after the cursor is older than the TTL: expired (trimmed lazily).
+          if (!h.checked && after.length > 0) {
+            h.checked = true;
+            if (after[0].ms < Date.now() - this.policies.of(h.topic).ttlMs) return 'expired';
+          }
           // More than HISTORY_SIZE after the cursor: trimmed by size (MAXLEN ~ trims lazily).
-          h.read += page.events.length;
-          if (h.read > this.historySize) return 'expired';
-          h.events = page.events.filter((e) => e.seq <= at.seq);
+          h.read += after.length;
+          if (h.read > this.policies.of(h.topic).size) return 'expired';
+          h.events = after.filter((e) => e.seq <= at.seq);
           if (last !== undefined) h.from = streamId(last.ms, last.seq);
           // The next page's size follows this one's events (the same for every resume walking
           // this topic from this cursor, so their pages stay shareable).
@@ -264,79 +299,23 @@ export class RedisReplayReader {
   private async readPage(
     topic: string,
     from: string,
+    afterSeq: number,
     count: number,
     epoch: string,
-    first: boolean,
+    sinceMs: number | undefined,
   ): Promise<TopicPage> {
-    const key = this.keys.stream(topic);
-    const replies = await this.cmd
-      .multi()
-      .xinfo('STREAM', key)
-      .xrange(key, `(${from}`, '+', 'COUNT', count)
-      .exec();
-    if (replies === null) throw new Error('replay read aborted');
-    const [[infoErr, info], [rangeErr, range]] = replies as [
-      [Error | null, unknown],
-      [Error | null, unknown],
-    ];
-    if (infoErr) {
-      if (/no such key/i.test(infoErr.message)) return EXPIRED;
-      throw infoErr;
-    }
-    if (rangeErr) throw rangeErr;
-    const maxDeleted = fieldOf(info as unknown[], 'max-deleted-entry-id');
-    if (typeof maxDeleted === 'string' && compareIds(maxDeleted, from) > 0) return EXPIRED;
-    const entries = range as [string, string[]][];
-    const events = entries.map(([id, fields]) => toEvent(epoch, topic, id, fields));
-    if (first && events.length > 0 && events[0].ms < Date.now() - this.historyTtlMs) {
-      return EXPIRED;
-    }
+    const read = await readStreamPage(
+      this.cmd,
+      this.keys.stream(topic),
+      from,
+      sinceMs === undefined ? { seq: afterSeq } : { ms: sinceMs },
+      count,
+    );
+    if (read.expired) return EXPIRED;
+    const entries = read.entries;
+    const events = entries.map(([id, fields]) => toEvent(epoch, topic, id, fields, this.partition));
     return { expired: false, events, full: entries.length >= count };
   }
 }
 
 const EXPIRED: TopicPage = { expired: true, events: [], full: false };
-
-/** Splits a stream id `<ms>-<seq>`. */
-export function splitId(id: string): [number, number] {
-  const dash = id.indexOf('-');
-  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
-}
-
-/** Compares two stream ids `<ms>-<seq>`. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = splitId(a);
-  const [bm, bs] = splitId(b);
-  return am === bm ? as - bs : am - bm;
-}
-
-/** A field of a flat `[name, value, ...]` reply. */
-export function fieldOf(flat: unknown[], name: string): unknown {
-  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
-  return undefined;
-}
-
-/** A stream entry as an event. */
-export function toEvent(epoch: string, topic: string, id: string, fields: string[]): SeqEvent {
-  const [ms, seq] = splitId(id);
-  let type = 'message';
-  let data = 'null';
-  let traceparent: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const v = fields[i + 1];
-    if (fields[i] === 't') type = v;
-    else if (fields[i] === 'd') data = v;
-    else if (fields[i] === 'p' && v !== '') traceparent = v;
-  }
-  return {
-    kind: 'event',
-    id: formatRedisCursor(epoch, ms, seq),
-    seq,
-    ms,
-    topic,
-    type,
-    data,
-    publishedAt: ms,
-    ...(traceparent ? { traceparent } : {}),
-  };
-}
