@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { RedisBroker } = require('../dist/libs/broker/src/index.js');
+const { RedisBroker } = require('../dist/libs/broker/src/adapters/redis/redis.broker.js');
 const { parseTopicFilter } = require('../dist/libs/topics/src/index.js');
 const { Redis } = require('ioredis');
 

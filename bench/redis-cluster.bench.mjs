@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { redisServerArgs } from './lib/redis.mjs';
 
 const require = createRequire(import.meta.url);
-const { RedisBroker } = require('../dist/libs/broker/src/index.js');
+const { RedisBroker } = require('../dist/libs/broker/src/adapters/redis/redis.broker.js');
 const { parseTopicFilter } = require('../dist/libs/topics/src/index.js');
 const { Redis } = require('ioredis');
 
