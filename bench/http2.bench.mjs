@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { benchGatewayEnv } from './lib/gateway-env.mjs';
 import { request as ipc, spawnNode, stop, stopAll } from './lib/proc.mjs';
 
 const STREAMS_PER_SESSION = 100;
@@ -27,24 +28,10 @@ const EVENT_BYTES = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...m) => process.stderr.write(`[h2] ${m.join(' ')}\n`);
 
-const HERALD_ENV = {
-  PORT: '0',
-  HOST: '127.0.0.1',
-  NODE_ENV: 'development',
-  LOG_LEVEL: 'warn',
-  LOG_FORMAT: 'json',
+const HERALD_ENV = benchGatewayEnv('h2-bench-secret-0123456789abcdef-0123456789abcdef', {
   ANONYMOUS_TOPICS: '**',
-  JWT_SECRET: 'h2-bench-secret-0123456789abcdef-0123456789abcdef',
-  HEARTBEAT_MS: '60000',
-  MAX_CONNECTIONS: '50000',
-  MAX_CONNECTIONS_PER_USER: '50000',
-  MAX_CONNECTIONS_PER_IP: '50000',
-  CONNECT_RATE_PER_S: '100000',
-  CONNECT_BURST: '100000',
-  PUBLISH_RATE_PER_S: '1000000',
-  PUBLISH_BURST: '1000000',
-  SHUTDOWN_GRACE_MS: '0',
-};
+  HISTORY_SIZE: '1000', // the default: this bench retains nothing it measures
+});
 
 // ---------------------------------------------------------------- server process
 const entry = process.argv[1] === fileURLToPath(import.meta.url);

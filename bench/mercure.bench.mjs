@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { createHmac, randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchGatewayEnv } from './lib/gateway-env.mjs';
 import { request, spawnNode, stop, stopAll } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,27 +35,11 @@ const HERALD_TOKEN = hs256(
   SECRET,
 );
 const MERCURE_TOKEN = hs256({ mercure: { publish: ['*'], subscribe: ['*'] } }, SECRET);
-const ENV = {
-  PORT: '0',
-  HOST: '127.0.0.1',
-  NODE_ENV: 'development',
-  LOG_LEVEL: 'warn',
-  LOG_FORMAT: 'json',
-  JWT_SECRET: SECRET,
+const ENV = benchGatewayEnv(SECRET, {
   ANONYMOUS_TOPICS: '**',
   MERCURE: 'on',
   MERCURE_ANONYMOUS: 'true',
-  HEARTBEAT_MS: '60000',
-  HISTORY_SIZE: '10000',
-  MAX_CONNECTIONS: '50000',
-  MAX_CONNECTIONS_PER_USER: '50000',
-  MAX_CONNECTIONS_PER_IP: '50000',
-  CONNECT_RATE_PER_S: '100000',
-  CONNECT_BURST: '100000',
-  PUBLISH_RATE_PER_S: '1000000',
-  PUBLISH_BURST: '1000000',
-  SHUTDOWN_GRACE_MS: '0',
-};
+});
 const TOPIC = 'https://example.com/books/1';
 const PAD = 'x'.repeat(64);
 

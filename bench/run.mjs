@@ -27,6 +27,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { request, spawnNode, stop, stopAll, tasksetAvailable } from './lib/proc.mjs';
+import { benchGatewayEnv } from './lib/gateway-env.mjs';
 import { redisServerArgs } from './lib/redis.mjs';
 import { nchanUnavailable, startNchan } from './nchan-server.mjs';
 
@@ -88,24 +89,7 @@ async function tokensFor(n) {
 }
 
 /** Herald's settings in the bench: real defaults, except caps and rates sized for the load. */
-const HERALD_ENV = {
-  PORT: '0',
-  HOST: '127.0.0.1',
-  NODE_ENV: 'development',
-  LOG_LEVEL: 'warn',
-  LOG_FORMAT: 'json', // as in production: pretty-printing would cost CPU the bench measures
-  JWT_SECRET,
-  HEARTBEAT_MS: '60000',
-  HISTORY_SIZE: '10000',
-  MAX_CONNECTIONS: '50000',
-  MAX_CONNECTIONS_PER_USER: '50000',
-  MAX_CONNECTIONS_PER_IP: '50000',
-  CONNECT_RATE_PER_S: '100000',
-  CONNECT_BURST: '100000',
-  PUBLISH_RATE_PER_S: '1000000',
-  PUBLISH_BURST: '1000000',
-  SHUTDOWN_GRACE_MS: '0',
-};
+const HERALD_ENV = benchGatewayEnv(JWT_SECRET);
 
 // ---------------------------------------------------------------- processes
 async function startServer(kind, env = {}) {
