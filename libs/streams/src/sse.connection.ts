@@ -167,12 +167,21 @@ export class SseConnection implements Flushable {
     if (vary || this.compress) headers.Vary = 'Accept-Encoding';
     if (this.compress) headers['Content-Encoding'] = 'gzip';
     this.res.writeHead(200, headers);
-    this.res.flushHeaders();
     this.socket = socket;
-    this.chunked = this.res.chunkedEncoding;
-    if (this.compress) this.startGzip();
     const retry = frameRetry(retryMs);
-    this.write([retry], retry.length, Date.now());
+    if (this.compress) {
+      this.res.flushHeaders();
+      this.chunked = this.res.chunkedEncoding;
+      this.startGzip();
+      this.write([retry], retry.length, Date.now());
+      return;
+    }
+    // The head and the first `retry:` leave in one socket write: the response's own first write
+    // corks the socket until the next tick and prepends the head (one syscall per open, not two).
+    this.chunked = this.res.chunkedEncoding;
+    this.bytesSent += retry.length;
+    this.lastWriteAt = Date.now();
+    this.res.write(retry);
   }
 
   /** Registers a hook run once when the stream ends. */
