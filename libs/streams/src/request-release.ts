@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Per-request state the Express router leaves on `req`/`res`, unused once a stream is open. */
 const ROUTER_STATE = ['next', '_parsedUrl', '_parsedOriginalUrl', 'route', 'params'];
@@ -21,4 +21,18 @@ export function releaseRoutingState(req: IncomingMessage, res: ServerResponse): 
     // Only its truthiness is read after the headers went out (`headersSent`).
     out._header = Buffer.from(header, 'latin1').toString('latin1');
   }
+}
+
+/**
+ * Drops an open stream's request header storage (`rawHeaders`, and `headers` /
+ * `headersDistinct` if they were built): read while the request is routed, authenticated and
+ * admitted, never after the stream opened, yet kept by Node for the response's life, credentials
+ * (`Authorization`, `Cookie`) included. Called once Nest's part of the request is over. HTTP/2
+ * requests (whose headers are the stream's own) are left as they are.
+ */
+export function releaseRequestHeaders(req: IncomingMessage): void {
+  if (!(req instanceof IncomingMessage)) return;
+  req.rawHeaders = [];
+  req.headers = {};
+  req.headersDistinct = {};
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Controller,
@@ -6,13 +6,15 @@ import {
   Injectable,
   Module,
   UnauthorizedException,
+  Req,
   UseInterceptors,
   type CallHandler,
+  type ExecutionContext,
   type INestApplication,
   type NestInterceptor,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Subscriber, filter, map, of, type Observable } from 'rxjs';
+import { Subscriber, filter, finalize, map, of, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker, BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
@@ -83,6 +85,19 @@ class TagInterceptor implements NestInterceptor {
   }
 }
 
+/** An outer interceptor reading a request header when Nest's side of the request completes. */
+@Injectable()
+class HeaderProbeInterceptor implements NestInterceptor {
+  static readonly seen: unknown[] = [];
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = ctx.switchToHttp().getRequest<IncomingMessage>();
+    return next
+      .handle()
+      .pipe(finalize(() => HeaderProbeInterceptor.seen.push(req.headers['x-sub'])));
+  }
+}
+
 /** Observes nothing (the streams observer is a required port). */
 class QuietObserver extends StreamsObserver {}
 
@@ -126,6 +141,16 @@ class RoutesController {
   @UseInterceptors(TagInterceptor)
   @StreamRoute('intercepted')
   intercepted(): HeraldStream {
+    return this.streams.events(['t/a']);
+  }
+
+  /** The last request `probed` served. */
+  static probedRequest: IncomingMessage | undefined;
+
+  @StreamRoute('probed')
+  @UseInterceptors(HeaderProbeInterceptor)
+  probed(@Req() req: IncomingMessage): HeraldStream {
+    RoutesController.probedRequest = req;
     return this.streams.events(['t/a']);
   }
 
@@ -212,6 +237,20 @@ describe('StreamPipeline', () => {
       [ids[0], 'x', '1'],
       [ids[1], 'y', '2'],
     ]);
+  });
+
+  it('should drop the request header storage once open, after outer interceptors completed', async () => {
+    const s = await open('/probed', { 'x-sub': 'probe', authorization: 'Bearer secret-token' });
+    await waitFor(() => s.retries.length > 0, 'retry');
+    const id = await publish('x', 1);
+    await s.waitForEvents(1);
+    expect(s.events.map((e) => e.id)).toEqual([id]);
+    // The outer interceptor's completion (at open) still read the headers.
+    expect(HeaderProbeInterceptor.seen).toEqual(['probe']);
+    const req = RoutesController.probedRequest;
+    expect(req?.rawHeaders).toEqual([]);
+    expect(req?.headers).toEqual({});
+    expect(JSON.stringify(req?.headersDistinct)).not.toContain('secret-token');
   });
 
   it('should refuse with the authorization error as JSON before any stream byte', async () => {

@@ -15,7 +15,7 @@ import {
   type StreamSource,
 } from './herald.stream';
 import { attachLatest } from './latest.attach';
-import { releaseRoutingState } from './request-release';
+import { releaseRequestHeaders, releaseRoutingState } from './request-release';
 import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
 import {
   ClientAddress,
@@ -328,6 +328,8 @@ class StreamSession implements StreamClaimant {
     connection.attach(attachment);
     releaseRoutingState(req, res);
     this.detach();
+    // After Nest's side completed (its interceptors may still have read headers on the way out).
+    if (this.detached) releaseRequestHeaders(req);
   }
 
   /**
