@@ -127,7 +127,7 @@ class StreamSession implements StreamClaimant {
     private readonly logger: Logger,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly result: Subscriber<undefined>,
+    private result: Subscriber<undefined> | undefined,
     private readonly directAllowed: boolean,
   ) {}
 
@@ -348,8 +348,20 @@ class StreamSession implements StreamClaimant {
       this.handler = undefined;
       handler?.unsubscribe();
     }
-    this.result.next(undefined);
-    this.result.complete();
+    this.completeRequest();
+  }
+
+  /**
+   * Completes Nest's side of the request and lets go of it: a completed rxjs subscriber still
+   * holds its operators' closures, and through them Nest's whole per-request chain (subjects,
+   * subscribers, the handler's context), which the session (alive as long as the stream) would
+   * otherwise keep.
+   */
+  private completeRequest(): void {
+    const result = this.result;
+    this.result = undefined;
+    result?.next(undefined);
+    result?.complete();
   }
 
   /** An event out of the route's Observable: framed once per event object, then queued. */
@@ -399,7 +411,9 @@ class StreamSession implements StreamClaimant {
     if (this.over) return;
     this.over = true;
     this.stop();
-    this.result.error(err);
+    const result = this.result;
+    this.result = undefined;
+    result?.error(err);
   }
 
   /** The stream is over (or was answered without one): Nest's part of the request completes. */
@@ -407,8 +421,7 @@ class StreamSession implements StreamClaimant {
     if (this.over) return;
     this.over = true;
     this.stop();
-    this.result.next(undefined);
-    this.result.complete();
+    this.completeRequest();
   }
 
   private stop(): void {
