@@ -23,16 +23,24 @@ export function releaseRoutingState(req: IncomingMessage, res: ServerResponse): 
   }
 }
 
+/** Node's own store of a response's `setHeader` headers (`kOutHeaders`), found once. */
+let outHeaders: symbol | undefined;
+
 /**
- * Drops an open stream's request header storage (`rawHeaders`, and `headers` /
- * `headersDistinct` if they were built): read while the request is routed, authenticated and
+ * Drops an open stream's header storage: the request's (`rawHeaders`, and `headers` /
+ * `headersDistinct` if they were built), read while the request is routed, authenticated and
  * admitted, never after the stream opened, yet kept by Node for the response's life, credentials
- * (`Authorization`, `Cookie`) included. Called once Nest's part of the request is over. HTTP/2
- * requests (whose headers are the stream's own) are left as they are.
+ * (`Authorization`, `Cookie`) included; and the response's set headers (a `[name, value]` array
+ * per header), which were sent as the head and are not read again (`getHeader` then answers
+ * nothing; `null` is Node's own state of a response that set none). Called once Nest's part of
+ * the request is over. HTTP/2 requests and responses are left as they are.
  */
-export function releaseRequestHeaders(req: IncomingMessage): void {
+export function releaseHeaderStorage(req: IncomingMessage, res: ServerResponse): void {
   if (!(req instanceof IncomingMessage)) return;
   req.rawHeaders = [];
   req.headers = {};
   req.headersDistinct = {};
+  if (!res.headersSent) return;
+  outHeaders ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders');
+  if (outHeaders !== undefined) (res as unknown as Record<symbol, unknown>)[outHeaders] = null;
 }

@@ -77,7 +77,8 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
  * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
  */
 export class SseConnection implements Flushable {
-  readonly id = randomUUID();
+  /** One flat string (`randomUUID()` returns a tree of concatenated pieces kept for the stream's life). */
+  readonly id = Buffer.from(randomUUID(), 'latin1').toString('latin1');
   readonly connectedAt = Date.now();
   /** Resume position: the last event id written, or where the stream started. */
   cursor: string;
@@ -116,7 +117,8 @@ export class SseConnection implements Flushable {
   ) {
     this.cursor = cursor;
     this.replayFill = Math.max(1, Math.floor(maxBufferedBytes * REPLAY_FILL_RATIO));
-    res.once('close', () => this.finish('client'));
+    // `finish` runs once whatever calls it: a plain listener spares `once`'s wrapper per stream.
+    res.on('close', () => this.finish('client'));
   }
 
   /** Output not yet taken by the socket: queued plus Node's write buffer. */

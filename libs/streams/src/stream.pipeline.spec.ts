@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Controller,
@@ -251,6 +251,11 @@ describe('StreamPipeline', () => {
     expect(req?.rawHeaders).toEqual([]);
     expect(req?.headers).toEqual({});
     expect(JSON.stringify(req?.headersDistinct)).not.toContain('secret-token');
+    // The response's set headers went out as the head; Node's store of them is let go.
+    // Express links the response from the request.
+    const res = Reflect.get(req ?? {}, 'res') as ServerResponse | undefined;
+    expect(res?.headersSent).toBe(true);
+    expect(res?.getHeaderNames()).toEqual([]);
   });
 
   it('should refuse with the authorization error as JSON before any stream byte', async () => {

@@ -15,7 +15,7 @@ import {
   type StreamSource,
 } from './herald.stream';
 import { attachLatest } from './latest.attach';
-import { releaseRequestHeaders, releaseRoutingState } from './request-release';
+import { releaseHeaderStorage, releaseRoutingState } from './request-release';
 import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
 import {
   ClientAddress,
@@ -329,7 +329,7 @@ class StreamSession implements StreamClaimant {
     releaseRoutingState(req, res);
     this.detach();
     // After Nest's side completed (its interceptors may still have read headers on the way out).
-    if (this.detached) releaseRequestHeaders(req);
+    if (this.detached) releaseHeaderStorage(req, res);
   }
 
   /**
