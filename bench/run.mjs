@@ -571,6 +571,7 @@ async function storm(kind, n) {
     const replayed = 50;
     const cursor = first.ids[first.ids.length - 1 - replayed];
     await resetEld(server);
+    const c0 = await serverStats(server);
     const t0 = Date.now();
     const expected = n * (1 + replayed); // retry frame + replayed events
     await connect(clients, server.port, n, {
@@ -590,6 +591,9 @@ async function storm(kind, n) {
       clients: n,
       resumed: Math.floor(totals.frames / (1 + replayed)),
       allResumedMs: ok ? ms : -1,
+      // Server CPU per resumed client (connect, replay of 50 events): the load clients, four
+      // processes on one core parsing every frame, can be the bound of the wall time.
+      serverCpuUsPerClient: Math.round((s.cpuUs - c0.cpuUs) / n),
       eldP99Ms: round1(s.eldP99),
       eldMaxMs: round1(s.eldMax),
     };
@@ -913,6 +917,13 @@ await scenario(
       target: '< 3000 ms',
       met: herald.allResumedMs >= 0 && herald.allResumedMs < 3000,
     });
+    row(
+      'e. storm: server CPU per resumed client',
+      'us',
+      herald.serverCpuUsPerClient,
+      baseline.serverCpuUsPerClient,
+      { better: 'lower', target: '', met: undefined },
+    );
     row('e. storm: event-loop delay p99', 'ms', herald.eldP99Ms, baseline.eldP99Ms, {
       better: 'lower',
       target: '< 100 ms',
