@@ -75,6 +75,13 @@ class HeaderAuthorization extends StreamAuthorization {
   override revalidate(): Promise<void> {
     return this.revoked ? Promise.reject(new ForbiddenException('revoked')) : Promise.resolve();
   }
+
+  /** Requests whose streams opened (the pipeline released their authorization state). */
+  readonly released: IncomingMessage[] = [];
+
+  override release(req: IncomingMessage): void {
+    this.released.push(req);
+  }
 }
 
 /** A method interceptor that sees the handler's events (declared above `@StreamRoute`). */
@@ -248,6 +255,7 @@ describe('StreamPipeline', () => {
     // The outer interceptor's completion (at open) still read the headers.
     expect(HeaderProbeInterceptor.seen).toEqual(['probe']);
     const req = RoutesController.probedRequest;
+    expect(authorization.released.at(-1)).toBe(req);
     expect(req?.rawHeaders).toEqual([]);
     expect(req?.headers).toEqual({});
     expect(JSON.stringify(req?.headersDistinct)).not.toContain('secret-token');

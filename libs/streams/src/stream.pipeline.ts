@@ -329,7 +329,10 @@ class StreamSession implements StreamClaimant {
     releaseRoutingState(req, res);
     this.detach();
     // After Nest's side completed (its interceptors may still have read headers on the way out).
-    if (this.detached) releaseHeaderStorage(req, res);
+    if (this.detached) {
+      releaseHeaderStorage(req, res);
+      pipeline.authorization.release(req);
+    }
   }
 
   /**
