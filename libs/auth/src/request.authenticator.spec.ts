@@ -29,6 +29,7 @@ function setup(overrides: Partial<AuthModuleOptions> = {}) {
   const revocations = new InMemoryRevocationList();
   const authenticator = new RequestAuthenticator(
     new HeraldJwtStrategy(verifier, options),
+    verifier,
     revocations,
     options,
   );

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import passport from 'passport';
 import type { TopicFilter } from '@herald/topics';
 import { AuthError, AuthErrorCode } from './auth.errors';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
@@ -9,7 +8,7 @@ import { HeraldJwtStrategy } from './jwt.strategy';
 import { compileAnonymous, type Principal } from './principal';
 import { RevocationList } from './revocation.list';
 import { findToken } from './token.extractor';
-import { TokenRejectedError } from './token.verifier';
+import { TokenRejectedError, TokenVerifier } from './token.verifier';
 
 /** Request property holding the {@link Principal} once a guard has run. */
 export const PRINCIPAL = Symbol.for('herald.auth.principal');
@@ -18,15 +17,20 @@ export const PRINCIPAL = Symbol.for('herald.auth.principal');
 export type AuthenticatedRequest = IncomingMessage & { [PRINCIPAL]?: Principal };
 
 /**
- * Runs the `herald-jwt` passport strategy on a request and applies revocation. Guards share it.
+ * Authenticates a request for Herald's guards and applies revocation: finds the token once,
+ * verifies it with the {@link TokenVerifier} and maps its claims with the `herald-jwt` strategy's
+ * own `validate`, i.e. what `passport.authenticate(HeraldJwtStrategy)` does, without passport's
+ * per-request machinery (a strategy object, closures and a promise per request on the connect
+ * path; an HMAC token is verified synchronously). The strategy stays a complete passport-jwt
+ * strategy for `AuthGuard`/passport users (`jwt.strategy.spec.ts` runs it through passport).
  */
 @Injectable()
 export class RequestAuthenticator {
-  private readonly passport = new passport.Passport();
   private readonly anonymousTopics: readonly TopicFilter[];
 
   constructor(
     private readonly strategy: HeraldJwtStrategy,
+    private readonly verifier: TokenVerifier,
     private readonly revocations: RevocationList,
     @Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions,
   ) {
@@ -45,7 +49,7 @@ export class RequestAuthenticator {
     optional: boolean,
   ): Promise<Principal> {
     try {
-      return await this.authenticateOrThrow(req, res, optional);
+      return await this.authenticateOrThrow(req, optional);
     } catch (err) {
       // Refused before the body was read: close afterwards instead of draining an upload.
       if (hasBody(req) && !res.headersSent) res.setHeader('Connection', 'close');
@@ -53,11 +57,7 @@ export class RequestAuthenticator {
     }
   }
 
-  private async authenticateOrThrow(
-    req: IncomingMessage,
-    res: ServerResponse,
-    optional: boolean,
-  ): Promise<Principal> {
+  private async authenticateOrThrow(req: IncomingMessage, optional: boolean): Promise<Principal> {
     const found = findToken(req, this.options.cookieName, this.options.queryToken);
     let principal: Principal;
     if (found === undefined) {
@@ -69,7 +69,8 @@ export class RequestAuthenticator {
       }
       principal = this.anonymous();
     } else {
-      principal = await this.runStrategy(req, res);
+      const verified = this.principalOf(found.token);
+      principal = verified instanceof Promise ? await verified : verified;
       if (
         principal.sub !== undefined &&
         (await this.revocations.isRevoked(principal.sub, principal.issuedAt))
@@ -95,21 +96,37 @@ export class RequestAuthenticator {
     };
   }
 
-  private runStrategy(req: IncomingMessage, res: ServerResponse): Promise<Principal> {
-    return new Promise<Principal>((resolve, reject) => {
-      // A fresh object per request: passport binds success/fail onto the strategy it is given.
-      const strategy = Object.create(this.strategy) as HeraldJwtStrategy;
-      const middleware = this.passport.authenticate(
-        strategy,
-        { session: false },
-        (err: unknown, user: Principal | false, info: unknown) => {
-          if (err) reject(err instanceof AuthError ? err : invalid(err));
-          else if (!user) reject(invalid(info));
-          else resolve(user);
+  /**
+   * The token's principal: the strategy's verification (TokenVerifier) and `validate`, with the
+   * same refusals as through passport (`invalid-token`, or an AuthError `validate` threw).
+   */
+  private principalOf(token: string): Principal | Promise<Principal> {
+    let payload: ReturnType<TokenVerifier['verifyNow']>;
+    try {
+      payload = this.verifier.verifyNow(token);
+    } catch (err) {
+      throw invalid(err);
+    }
+    if (payload instanceof Promise) {
+      return payload.then(
+        (claims) => this.validate(claims),
+        (err: unknown) => {
+          throw invalid(err);
         },
-      ) as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
-      middleware(req, res, (err?: unknown) => reject(invalid(err)));
-    });
+      );
+    }
+    return this.validate(payload);
+  }
+
+  private validate(payload: Parameters<HeraldJwtStrategy['validate']>[0]): Principal {
+    let user: Principal | undefined;
+    try {
+      user = this.strategy.validate(payload);
+    } catch (err) {
+      throw err instanceof AuthError ? err : invalid(err);
+    }
+    if (!user) throw invalid(undefined);
+    return user;
   }
 }
 

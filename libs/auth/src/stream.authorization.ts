@@ -32,6 +32,11 @@ export class AuthStreamAuthorization extends StreamAuthorization {
     return principal;
   }
 
+  /** The principal stays with the stream's own state (sub, expiry); the request's copy goes. */
+  override release(req: IncomingMessage): void {
+    (req as AuthenticatedRequest)[PRINCIPAL] = undefined;
+  }
+
   /** @throws AuthError (expired: 401, revoked) or RevocationUnavailableError. */
   override async revalidate(principal: StreamPrincipal): Promise<void> {
     if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {

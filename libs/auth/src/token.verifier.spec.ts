@@ -49,6 +49,14 @@ const rejection = async (token: string, v = verifier()) => {
 };
 
 describe('TokenVerifier, HMAC path', () => {
+  it('should verify an HMAC token synchronously with verifyNow, and throw its refusals', async () => {
+    const payload = verifier().verifyNow(await sign({ herald: { subscribe: ['a'] } }));
+    expect(payload).not.toBeInstanceOf(Promise);
+    expect(payload).toMatchObject({ sub: 'u1' });
+    const forged = `${(await sign()).slice(0, -2)}xx`;
+    expect(() => verifier().verifyNow(forged)).toThrow(TokenRejectedError);
+  });
+
   it('should accept HS256, HS384 and HS512 tokens and return their claims', async () => {
     for (const alg of ['HS256', 'HS384', 'HS512']) {
       const payload = await verifier().verify(

@@ -75,6 +75,16 @@ export class TokenVerifier {
    * @throws TokenRejectedError with a short, token-free reason.
    */
   async verify(token: string): Promise<JWTPayload> {
+    return this.verifyNow(token);
+  }
+
+  /**
+   * As {@link verify}, but an HMAC token's claims come back synchronously (no promise, no
+   * microtask): only asymmetric keys return a promise (jose's `jwtVerify`). For callers on the
+   * connect path, where every promise per request counts.
+   * @throws TokenRejectedError (synchronously, or through the returned promise).
+   */
+  verifyNow(token: string): JWTPayload | Promise<JWTPayload> {
     if (token.length > this.maxLength) throw new TokenRejectedError('token too large');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -90,6 +100,10 @@ export class TokenVerifier {
     }
     const hmac = this.key.type === 'secret' ? HMAC_HASHES[header.alg] : undefined;
     if (hmac !== undefined) return this.verifyHmac(token, header, hmac);
+    return this.verifyAsymmetric(token);
+  }
+
+  private async verifyAsymmetric(token: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: this.algorithms,

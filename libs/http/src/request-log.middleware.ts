@@ -64,8 +64,9 @@ export function requestLogMiddleware(deps: RequestLogDeps) {
         'request completed',
       );
     };
-    res.once('finish', () => complete(false));
-    res.once('close', () => complete(!res.writableFinished));
+    // 'close' follows 'finish' on every response (the next tick), and also ends an aborted one:
+    // one plain listener per request instead of two `once` wrappers kept for a stream's life.
+    res.on('close', () => complete(!res.writableFinished));
     requestContext.run({ requestId }, next);
   };
 }

@@ -57,7 +57,8 @@ export class ConnectionCaps implements OnModuleDestroy {
   async acquire(client: ClientIdentity): Promise<CapDecision> {
     if (this.reserved >= this.options.maxConnections) return { admitted: false, limit: 'instance' };
     this.reserved++;
-    const id = randomUUID();
+    // One flat string: `randomUUID()` returns concatenated pieces, kept as long as the lease.
+    const id = Buffer.from(randomUUID(), 'latin1').toString('latin1');
     const claim: LeaseClaim =
       client.sub !== undefined
         ? { key: `user:${client.sub}`, cap: this.options.maxConnectionsPerUser }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Per-request state the Express router leaves on `req`/`res`, unused once a stream is open. */
 const ROUTER_STATE = ['next', '_parsedUrl', '_parsedOriginalUrl', 'route', 'params'];
@@ -21,4 +21,26 @@ export function releaseRoutingState(req: IncomingMessage, res: ServerResponse): 
     // Only its truthiness is read after the headers went out (`headersSent`).
     out._header = Buffer.from(header, 'latin1').toString('latin1');
   }
+}
+
+/** Node's own store of a response's `setHeader` headers (`kOutHeaders`), found once. */
+let outHeaders: symbol | undefined;
+
+/**
+ * Drops an open stream's header storage: the request's (`rawHeaders`, and `headers` /
+ * `headersDistinct` if they were built), read while the request is routed, authenticated and
+ * admitted, never after the stream opened, yet kept by Node for the response's life, credentials
+ * (`Authorization`, `Cookie`) included; and the response's set headers (a `[name, value]` array
+ * per header), which were sent as the head and are not read again (`getHeader` then answers
+ * nothing; `null` is Node's own state of a response that set none). Called once Nest's part of
+ * the request is over. HTTP/2 requests and responses are left as they are.
+ */
+export function releaseHeaderStorage(req: IncomingMessage, res: ServerResponse): void {
+  if (!(req instanceof IncomingMessage)) return;
+  req.rawHeaders = [];
+  req.headers = {};
+  req.headersDistinct = {};
+  if (!res.headersSent) return;
+  outHeaders ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders');
+  if (outHeaders !== undefined) (res as unknown as Record<symbol, unknown>)[outHeaders] = null;
 }

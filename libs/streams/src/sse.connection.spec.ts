@@ -55,6 +55,8 @@ interface Rig {
   readonly writes: Map<SseConnection, Buffer[]>;
   /** Highest queued + unsent bytes seen for each connection after any delivery. */
   readonly peak: Map<SseConnection, number>;
+  /** How many writes (write or writev calls into libuv) each server-side socket made. */
+  readonly socketWrites: Map<SseConnection, { count: number }>;
 }
 
 const rigs: Rig[] = [];
@@ -111,9 +113,15 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
   });
   // Each request's socket writes, found again by the request id the connection carries.
   const seenByRequest = new Map<string, Buffer[]>();
+  const writesByRequest = new Map<string, { count: number }>();
+  const socketWrites = new Map<SseConnection, { count: number }>();
   const add = registry.add.bind(registry);
   registry.add = (connection: SseConnection) => {
     writes.set(connection, seenByRequest.get(connection.meta.requestId ?? '') ?? []);
+    socketWrites.set(
+      connection,
+      writesByRequest.get(connection.meta.requestId ?? '') ?? { count: 0 },
+    );
     add(connection);
   };
   let requests = 0;
@@ -127,8 +135,17 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
       if (Buffer.isBuffer(chunk)) seen.push(chunk);
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
     };
+    // Node's one entry point per write/writev that reaches libuv (a corked batch is one).
+    const counted = { count: 0 };
+    const generic = socket as unknown as { _writeGeneric: (...a: unknown[]) => unknown };
+    const writeGeneric = generic._writeGeneric.bind(socket);
+    generic._writeGeneric = (...a: unknown[]) => {
+      counted.count++;
+      return writeGeneric(...a);
+    };
     const requestId = String(++requests);
     seenByRequest.set(requestId, seen);
+    writesByRequest.set(requestId, counted);
     const topic = url.searchParams.get('topic') ?? 't';
     requestContext.run({ requestId }, () =>
       pipeline
@@ -144,6 +161,7 @@ async function rig(heartbeatMs = 60_000, compression: 'off' | 'gzip' = 'off'): P
     port: (server.address() as AddressInfo).port,
     writes,
     peak,
+    socketWrites,
   };
   rigs.push(r);
   return r;
@@ -217,6 +235,18 @@ function payload(n: number): { topic: string; type: string; data: string } {
 }
 
 describe('SseConnection', () => {
+  it('should send the response head and the first retry: in one write', async () => {
+    const r = await rig();
+    // The first bytes the client reads carry both: the head is not flushed on its own.
+    const client = await stalledClient(r.port, '/events?topic=t');
+    const text = client.text();
+    const [connection] = [...r.writes.keys()];
+    expect(r.socketWrites.get(connection)?.count).toBe(1);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toMatch(/\r\ncontent-type: text\/event-stream; charset=utf-8\r\n/i);
+    expect(text).toMatch(/\r\n\r\n[0-9a-f]+\r\nretry: 1000\n\n\r\n$/);
+  });
+
   it('should replay a long history in pages as the socket drains, holding at most the cap plus one event', async () => {
     const r = await rig();
     const first = await r.broker.publish([payload(0)]);

@@ -77,7 +77,8 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
  * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
  */
 export class SseConnection implements Flushable {
-  readonly id = randomUUID();
+  /** One flat string (`randomUUID()` returns a tree of concatenated pieces kept for the stream's life). */
+  readonly id = Buffer.from(randomUUID(), 'latin1').toString('latin1');
   readonly connectedAt = Date.now();
   /** Resume position: the last event id written, or where the stream started. */
   cursor: string;
@@ -116,7 +117,8 @@ export class SseConnection implements Flushable {
   ) {
     this.cursor = cursor;
     this.replayFill = Math.max(1, Math.floor(maxBufferedBytes * REPLAY_FILL_RATIO));
-    res.once('close', () => this.finish('client'));
+    // `finish` runs once whatever calls it: a plain listener spares `once`'s wrapper per stream.
+    res.on('close', () => this.finish('client'));
   }
 
   /** Output not yet taken by the socket: queued plus Node's write buffer. */
@@ -167,12 +169,21 @@ export class SseConnection implements Flushable {
     if (vary || this.compress) headers.Vary = 'Accept-Encoding';
     if (this.compress) headers['Content-Encoding'] = 'gzip';
     this.res.writeHead(200, headers);
-    this.res.flushHeaders();
     this.socket = socket;
-    this.chunked = this.res.chunkedEncoding;
-    if (this.compress) this.startGzip();
     const retry = frameRetry(retryMs);
-    this.write([retry], retry.length, Date.now());
+    if (this.compress) {
+      this.res.flushHeaders();
+      this.chunked = this.res.chunkedEncoding;
+      this.startGzip();
+      this.write([retry], retry.length, Date.now());
+      return;
+    }
+    // The head and the first `retry:` leave in one socket write: the response's own first write
+    // corks the socket until the next tick and prepends the head (one syscall per open, not two).
+    this.chunked = this.res.chunkedEncoding;
+    this.bytesSent += retry.length;
+    this.lastWriteAt = Date.now();
+    this.res.write(retry);
   }
 
   /** Registers a hook run once when the stream ends. */

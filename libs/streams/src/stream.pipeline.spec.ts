@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Controller,
@@ -6,13 +6,15 @@ import {
   Injectable,
   Module,
   UnauthorizedException,
+  Req,
   UseInterceptors,
   type CallHandler,
+  type ExecutionContext,
   type INestApplication,
   type NestInterceptor,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Subscriber, filter, map, of, type Observable } from 'rxjs';
+import { Subscriber, filter, finalize, map, of, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker, BrokerModule } from '@herald/broker';
 import { ClusterModule } from '@herald/cluster';
@@ -73,6 +75,13 @@ class HeaderAuthorization extends StreamAuthorization {
   override revalidate(): Promise<void> {
     return this.revoked ? Promise.reject(new ForbiddenException('revoked')) : Promise.resolve();
   }
+
+  /** Requests whose streams opened (the pipeline released their authorization state). */
+  readonly released: IncomingMessage[] = [];
+
+  override release(req: IncomingMessage): void {
+    this.released.push(req);
+  }
 }
 
 /** A method interceptor that sees the handler's events (declared above `@StreamRoute`). */
@@ -80,6 +89,19 @@ class HeaderAuthorization extends StreamAuthorization {
 class TagInterceptor implements NestInterceptor {
   intercept(_: unknown, next: CallHandler<HeraldEvent>): Observable<HeraldEvent> {
     return next.handle().pipe(map((e) => ({ ...e, type: `tagged.${e.type}` })));
+  }
+}
+
+/** An outer interceptor reading a request header when Nest's side of the request completes. */
+@Injectable()
+class HeaderProbeInterceptor implements NestInterceptor {
+  static readonly seen: unknown[] = [];
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = ctx.switchToHttp().getRequest<IncomingMessage>();
+    return next
+      .handle()
+      .pipe(finalize(() => HeaderProbeInterceptor.seen.push(req.headers['x-sub'])));
   }
 }
 
@@ -126,6 +148,16 @@ class RoutesController {
   @UseInterceptors(TagInterceptor)
   @StreamRoute('intercepted')
   intercepted(): HeraldStream {
+    return this.streams.events(['t/a']);
+  }
+
+  /** The last request `probed` served. */
+  static probedRequest: IncomingMessage | undefined;
+
+  @StreamRoute('probed')
+  @UseInterceptors(HeaderProbeInterceptor)
+  probed(@Req() req: IncomingMessage): HeraldStream {
+    RoutesController.probedRequest = req;
     return this.streams.events(['t/a']);
   }
 
@@ -212,6 +244,26 @@ describe('StreamPipeline', () => {
       [ids[0], 'x', '1'],
       [ids[1], 'y', '2'],
     ]);
+  });
+
+  it('should drop the request header storage once open, after outer interceptors completed', async () => {
+    const s = await open('/probed', { 'x-sub': 'probe', authorization: 'Bearer secret-token' });
+    await waitFor(() => s.retries.length > 0, 'retry');
+    const id = await publish('x', 1);
+    await s.waitForEvents(1);
+    expect(s.events.map((e) => e.id)).toEqual([id]);
+    // The outer interceptor's completion (at open) still read the headers.
+    expect(HeaderProbeInterceptor.seen).toEqual(['probe']);
+    const req = RoutesController.probedRequest;
+    expect(authorization.released.at(-1)).toBe(req);
+    expect(req?.rawHeaders).toEqual([]);
+    expect(req?.headers).toEqual({});
+    expect(JSON.stringify(req?.headersDistinct)).not.toContain('secret-token');
+    // The response's set headers went out as the head; Node's store of them is let go.
+    // Express links the response from the request.
+    const res = Reflect.get(req ?? {}, 'res') as ServerResponse | undefined;
+    expect(res?.headersSent).toBe(true);
+    expect(res?.getHeaderNames()).toEqual([]);
   });
 
   it('should refuse with the authorization error as JSON before any stream byte', async () => {

@@ -15,7 +15,7 @@ import {
   type StreamSource,
 } from './herald.stream';
 import { attachLatest } from './latest.attach';
-import { releaseRoutingState } from './request-release';
+import { releaseHeaderStorage, releaseRoutingState } from './request-release';
 import { SSE_HEADERS, SseConnection, type ConnectionMeta } from './sse.connection';
 import {
   ClientAddress,
@@ -127,7 +127,7 @@ class StreamSession implements StreamClaimant {
     private readonly logger: Logger,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly result: Subscriber<undefined>,
+    private result: Subscriber<undefined> | undefined,
     private readonly directAllowed: boolean,
   ) {}
 
@@ -328,6 +328,11 @@ class StreamSession implements StreamClaimant {
     connection.attach(attachment);
     releaseRoutingState(req, res);
     this.detach();
+    // After Nest's side completed (its interceptors may still have read headers on the way out).
+    if (this.detached) {
+      releaseHeaderStorage(req, res);
+      pipeline.authorization.release(req);
+    }
   }
 
   /**
@@ -346,8 +351,20 @@ class StreamSession implements StreamClaimant {
       this.handler = undefined;
       handler?.unsubscribe();
     }
-    this.result.next(undefined);
-    this.result.complete();
+    this.completeRequest();
+  }
+
+  /**
+   * Completes Nest's side of the request and lets go of it: a completed rxjs subscriber still
+   * holds its operators' closures, and through them Nest's whole per-request chain (subjects,
+   * subscribers, the handler's context), which the session (alive as long as the stream) would
+   * otherwise keep.
+   */
+  private completeRequest(): void {
+    const result = this.result;
+    this.result = undefined;
+    result?.next(undefined);
+    result?.complete();
   }
 
   /** An event out of the route's Observable: framed once per event object, then queued. */
@@ -397,7 +414,9 @@ class StreamSession implements StreamClaimant {
     if (this.over) return;
     this.over = true;
     this.stop();
-    this.result.error(err);
+    const result = this.result;
+    this.result = undefined;
+    result?.error(err);
   }
 
   /** The stream is over (or was answered without one): Nest's part of the request completes. */
@@ -405,8 +424,7 @@ class StreamSession implements StreamClaimant {
     if (this.over) return;
     this.over = true;
     this.stop();
-    this.result.next(undefined);
-    this.result.complete();
+    this.completeRequest();
   }
 
   private stop(): void {

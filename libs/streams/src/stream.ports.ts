@@ -62,6 +62,12 @@ export abstract class StreamAuthorization {
    * @throws when the token expired (401), was revoked, or the check could not run.
    */
   abstract revalidate(principal: StreamPrincipal): Promise<void>;
+
+  /**
+   * The stream opened and Nest's side of its request is over: what authentication left on `req`
+   * (e.g. the principal) is not read again and may be dropped, so an idle stream does not keep it.
+   */
+  release(_req: IncomingMessage): void {}
 }
 
 /** Port: the client IP a stream is counted under (per-IP caps, connect rate, the admin list). */
