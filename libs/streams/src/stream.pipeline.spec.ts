@@ -161,6 +161,16 @@ class RoutesController {
     return this.streams.events(['t/a']);
   }
 
+  /** A team's piped route whose operator reads a request header per event (after open). */
+  @StreamRoute('tenant')
+  tenant(@Req() req: IncomingMessage): Observable<HeraldEvent> {
+    return this.streams
+      .events(['t/a'])
+      .pipe(
+        map((e) => ({ ...e, data: JSON.stringify({ tenant: req.headers['x-tenant'] ?? null }) })),
+      );
+  }
+
   @StreamRoute('not-herald')
   notHerald(): Observable<number> {
     return of(1);
@@ -264,6 +274,15 @@ describe('StreamPipeline', () => {
     const res = Reflect.get(req ?? {}, 'res') as ServerResponse | undefined;
     expect(res?.headersSent).toBe(true);
     expect(res?.getHeaderNames()).toEqual([]);
+  });
+
+  it("should keep the request headers for a piped route's operators, which run after open", async () => {
+    const s = await open('/tenant', { 'x-sub': 'u1', 'x-tenant': 'acme' });
+    await waitFor(() => s.retries.length > 0, 'retry');
+    await publish('x', 1);
+    await s.waitForEvents(1);
+    // The route's `map` reads `req.headers` for each event, long after the stream opened.
+    expect(s.events.map((e) => e.data)).toEqual([JSON.stringify({ tenant: 'acme' })]);
   });
 
   it('should refuse with the authorization error as JSON before any stream byte', async () => {
