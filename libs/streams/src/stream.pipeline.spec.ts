@@ -285,6 +285,33 @@ describe('StreamPipeline', () => {
     expect(s.events.map((e) => e.data)).toEqual([JSON.stringify({ tenant: 'acme' })]);
   });
 
+  it('should serve the next request on the socket of a stream the server ended', async () => {
+    const { request, Agent } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
+        const r = request(`${url}${path}`, { agent, headers: { 'x-sub': 'u1' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+            // The stream is open: end it from the server (as DELETE /admin/connections does).
+            if (body.includes('retry:')) for (const c of registry.values()) c.end('admin');
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: r.socket }));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    const first = await get('/plain');
+    expect(first.status).toBe(200);
+    const second = await get('/plain');
+    expect(second.status).toBe(200);
+    expect(second.body).toContain('retry: 1234');
+    expect(second.socket).toBe(first.socket);
+    agent.destroy();
+  });
+
   it('should refuse with the authorization error as JSON before any stream byte', async () => {
     const res = await fetch(`${url}/plain`, { headers: { Accept: 'text/event-stream' } });
     expect(res.status).toBe(401);
