@@ -33,7 +33,9 @@ let outHeaders: symbol | undefined;
  * (`Authorization`, `Cookie`) included; and the response's set headers (a `[name, value]` array
  * per header), which were sent as the head and are not read again (`getHeader` then answers
  * nothing; `null` is Node's own state of a response that set none). Called once Nest's part of
- * the request is over. HTTP/2 requests and responses are left as they are.
+ * the request is over, and only for a stream on the direct path (no operator of the route runs
+ * after open: a piped route's `map`/`filter` may read `req.headers` per event). HTTP/2 requests
+ * and responses are left as they are.
  */
 export function releaseHeaderStorage(req: IncomingMessage, res: ServerResponse): void {
   if (!(req instanceof IncomingMessage)) return;

@@ -161,6 +161,16 @@ class RoutesController {
     return this.streams.events(['t/a']);
   }
 
+  /** A team's piped route whose operator reads a request header per event (after open). */
+  @StreamRoute('tenant')
+  tenant(@Req() req: IncomingMessage): Observable<HeraldEvent> {
+    return this.streams
+      .events(['t/a'])
+      .pipe(
+        map((e) => ({ ...e, data: JSON.stringify({ tenant: req.headers['x-tenant'] ?? null }) })),
+      );
+  }
+
   @StreamRoute('not-herald')
   notHerald(): Observable<number> {
     return of(1);
@@ -264,6 +274,42 @@ describe('StreamPipeline', () => {
     const res = Reflect.get(req ?? {}, 'res') as ServerResponse | undefined;
     expect(res?.headersSent).toBe(true);
     expect(res?.getHeaderNames()).toEqual([]);
+  });
+
+  it("should keep the request headers for a piped route's operators, which run after open", async () => {
+    const s = await open('/tenant', { 'x-sub': 'u1', 'x-tenant': 'acme' });
+    await waitFor(() => s.retries.length > 0, 'retry');
+    await publish('x', 1);
+    await s.waitForEvents(1);
+    // The route's `map` reads `req.headers` for each event, long after the stream opened.
+    expect(s.events.map((e) => e.data)).toEqual([JSON.stringify({ tenant: 'acme' })]);
+  });
+
+  it('should serve the next request on the socket of a stream the server ended', async () => {
+    const { request, Agent } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
+        const r = request(`${url}${path}`, { agent, headers: { 'x-sub': 'u1' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+            // The stream is open: end it from the server (as DELETE /admin/connections does).
+            if (body.includes('retry:')) for (const c of registry.values()) c.end('admin');
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: r.socket }));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    const first = await get('/plain');
+    expect(first.status).toBe(200);
+    const second = await get('/plain');
+    expect(second.status).toBe(200);
+    expect(second.body).toContain('retry: 1234');
+    expect(second.socket).toBe(first.socket);
+    agent.destroy();
   });
 
   it('should refuse with the authorization error as JSON before any stream byte', async () => {

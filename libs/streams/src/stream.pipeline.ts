@@ -328,8 +328,10 @@ class StreamSession implements StreamClaimant {
     connection.attach(attachment);
     releaseRoutingState(req, res);
     this.detach();
-    // After Nest's side completed (its interceptors may still have read headers on the way out).
-    if (this.detached) {
+    // After Nest's side completed (its interceptors may still have read headers on the way out),
+    // and only on the direct path: a piped route's operators run per event for the stream's
+    // life and may read the request (`@Req() req`, then `req.headers` or the principal).
+    if (this.detached && this.direct) {
       releaseHeaderStorage(req, res);
       pipeline.authorization.release(req);
     }
