@@ -9,7 +9,7 @@ import { InMemoryBroker } from '@herald/broker/testing';
 import { parseTopicFilter } from '@herald/topics';
 import { requestContext } from '@herald/telemetry';
 import { ConnectionRegistry } from './connection.registry';
-import { frameOf } from './frame.cache';
+import { chunkOf, frameOf } from './frame.cache';
 import { SseConnection } from './sse.connection';
 import { StreamPipeline } from './stream.pipeline';
 import {
@@ -252,7 +252,7 @@ describe('SseConnection', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('should hand every socket the same frame buffers (no per-connection copy of event bytes)', async () => {
+  it('should hand every socket the same pre-chunked frame buffers (no per-connection copy of event bytes)', async () => {
     const r = await rig();
     const first = await r.broker.publish([payload(0)]);
     await r.broker.publish(Array.from({ length: 50 }, (_, i) => payload(i + 1)));
@@ -271,10 +271,11 @@ describe('SseConnection', () => {
     const last = batch.ids.at(-1)!;
     await waitUntil(() => [...replaying, ...live].every((c) => c.text().includes(`id: ${last}\n`)));
     const events = await stored(r, 71);
-    const shared = new Set(events.map((e) => frameOf(e)));
+    // Chunked HTTP/1.1: each event goes out as its frame's one cached HTTP chunk.
+    const shared = new Set(events.map((e) => chunkOf(frameOf(e))));
     for (const [connection, written] of r.writes) {
       const big = written.filter((b) => b.length >= EVENT_BYTES);
-      // Every event-sized buffer a socket got is the one cached frame of its event...
+      // Every event-sized buffer a socket got is the one cached chunk of its event...
       for (const b of big) expect(shared.has(b)).toBe(true);
       // ...and each connection got each of its events' frames itself, not a copy.
       expect(connection.closed).toBe(false);

@@ -4,7 +4,7 @@ import { constants as http2Constants, type Http2Stream } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
-import { frameOf } from './frame.cache';
+import { chunkOf, frameOf } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
 import type { StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
@@ -69,9 +69,9 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
 
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
- * (or at once past {@link EAGER_FLUSH_BYTES}) as one corked socket write of the shared frame
- * buffers: HTTP chunk framing is written as separate small buffers around them, so no event byte
- * is copied per connection. With `compress`, each flush goes through a per-connection gzip stream
+ * (or at once past {@link EAGER_FLUSH_BYTES}) as one socket write of the shared frame buffers,
+ * each pre-framed once as an HTTP chunk ({@link chunkOf}), so no event byte is copied and nothing
+ * is allocated per connection. With `compress`, each flush goes through a per-connection gzip stream
  * and one sync flush. Queued plus unsent output (JS queue, gzip input, socket buffer) never
  * exceeds `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a
  * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
@@ -376,23 +376,41 @@ export class SseConnection implements Flushable {
   }
 
   /**
-   * One corked socket write per call: the body buffers as they are (shared between connections),
-   * inside one HTTP chunk when the response is chunked (size line and CRLF as separate small
-   * buffers), ending with a callback that resumes a paused replay.
+   * One socket write per call, ending with a callback that resumes a paused replay. On a chunked
+   * response each buffer goes out as its own HTTP chunk, pre-framed once per frame and shared
+   * between connections ({@link chunkOf}): a one-frame flush is a single `socket.write` (no cork,
+   * no per-connection allocation); several frames are one corked `writev` of those chunks.
    */
   private writeBody(chunks: readonly Buffer[], bytes: number): void {
     const socket = this.socket;
     if (socket === null || socket.destroyed || bytes === 0) return;
-    socket.cork();
-    if (this.chunked) socket.write(Buffer.from(`${bytes.toString(16)}\r\n`, 'latin1'));
+    const chunked = this.chunked;
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) socket.write(chunks[i]);
-    if (this.chunked) {
-      socket.write(chunks[last]);
-      socket.write(CRLF, this.onWritten);
-    } else {
-      socket.write(chunks[last], this.onWritten);
+    if (last === 0) {
+      socket.write(chunked ? chunkOf(chunks[0]) : chunks[0], this.onWritten);
+      return;
     }
+    socket.cork();
+    for (let i = 0; i < last; i++) socket.write(chunked ? chunkOf(chunks[i]) : chunks[i]);
+    socket.write(chunked ? chunkOf(chunks[last]) : chunks[last], this.onWritten);
+    socket.uncork();
+  }
+
+  /**
+   * Compressed output (unique to this connection, so not cached): one corked write framed as one
+   * HTTP chunk when the response is chunked.
+   */
+  private writeCompressed(data: Buffer): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed || data.length === 0) return;
+    if (!this.chunked) {
+      socket.write(data, this.onWritten);
+      return;
+    }
+    socket.cork();
+    socket.write(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'));
+    socket.write(data);
+    socket.write(CRLF, this.onWritten);
     socket.uncork();
   }
 
@@ -408,7 +426,7 @@ export class SseConnection implements Flushable {
     // deflate state near 100 KB per connection instead of ~256 KB; SSE events repeat within a
     // few KiB, so the ratio barely moves.
     const gzip = createGzip({ windowBits: 13, memLevel: 7 });
-    gzip.on('data', (compressed: Buffer) => this.writeBody([compressed], compressed.length));
+    gzip.on('data', (compressed: Buffer) => this.writeCompressed(compressed));
     // Input gzip has taken frees room too.
     gzip.on('drain', this.onWritten);
     gzip.on('error', () => {
