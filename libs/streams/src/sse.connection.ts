@@ -229,16 +229,17 @@ export class SseConnection implements Flushable {
   /**
    * Writes everything queued in one socket write, then reports the broker events it carried to
    * the observer (`writtenAt` is the time of that write: one clock read per flush run).
+   * @returns the bytes written (0 when nothing was).
    */
-  flush(): void {
-    if (this.closed || this.queued === 0) return;
+  flush(): number {
+    if (this.closed || this.queued === 0) return 0;
     const now = this.scheduler.now;
     if (this.expiresAt !== undefined && now >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
       // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
       this.queue = [];
       this.queued = 0;
       this.end('token-expired');
-      return;
+      return 0;
     }
     const out = this.queue;
     const bytes = this.queued;
@@ -254,6 +255,7 @@ export class SseConnection implements Flushable {
     }
     // The socket may have taken everything at once: a paused replay continues now.
     if (this.waitingForRoom) this.onWritten();
+    return bytes;
   }
 
   /**

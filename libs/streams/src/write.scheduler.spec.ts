@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LIGHT_DUTY, LOADED_DUTY, TARGET_DUTY, WriteScheduler } from './write.scheduler';
+import {
+  COALESCED_BYTES,
+  LIGHT_DUTY,
+  LOADED_DUTY,
+  TARGET_DUTY,
+  WriteScheduler,
+} from './write.scheduler';
 
 describe('WriteScheduler', () => {
   it('should give every flush of one run the same time when flushed by the scheduler', async () => {
@@ -21,7 +27,7 @@ describe('WriteScheduler', () => {
 
   it('should read the clock when asked outside a flush run', async () => {
     const scheduler = new WriteScheduler(0);
-    scheduler.schedule({ flush: () => undefined });
+    scheduler.schedule({ flush: () => 0 });
     await new Promise((r) => setImmediate(r));
     const later = Date.now() + 60_000;
     const now = vi.spyOn(Date, 'now').mockReturnValue(later);
@@ -34,9 +40,10 @@ describe('WriteScheduler', () => {
 
   /**
    * A scheduler on fake timers (its clock is the fake `Date.now`) and one connection whose flush
-   * takes `costMs` of that clock and records when it ran and how many events it carried.
+   * takes `costMs` of that clock and records when it ran and how many events it carried (each
+   * `eventBytes` long).
    */
-  function rig(lingerMs: number, costMs: number) {
+  function rig(lingerMs: number, costMs: number, eventBytes = 130) {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'Date'] });
     const scheduler = new WriteScheduler(lingerMs, () => Date.now());
     const conn = {
@@ -44,10 +51,12 @@ describe('WriteScheduler', () => {
       starts: [] as number[],
       carried: [] as number[],
       flush() {
+        const bytes = conn.pending * eventBytes;
         conn.starts.push(Date.now());
         conn.carried.push(conn.pending);
         conn.pending = 0;
         vi.setSystemTime(Date.now() + costMs);
+        return bytes;
       },
     };
     /** One event queued for the connection (as `SseConnection.send` does). */
@@ -101,6 +110,21 @@ describe('WriteScheduler', () => {
     const starts = conn.starts.slice(-30);
     for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBe(20);
     for (const n of conn.carried.slice(-30)) expect(n).toBeGreaterThanOrEqual(10);
+  });
+
+  it('should not wait under load when writes are coalesced already (large batches)', () => {
+    // Batches of 100-byte events, 50 per event loop turn: each write carries 5 KB or more.
+    const { scheduler, conn, queue } = rig(20, 8, 100);
+    for (let i = 0; i < 2_000; i++) {
+      for (let k = 0; k < 50; k++) queue();
+      vi.advanceTimersByTime(1);
+    }
+    expect(scheduler.duty).toBeGreaterThan(LOADED_DUTY);
+    expect(50 * 100).toBeGreaterThanOrEqual(COALESCED_BYTES);
+    const starts = conn.starts.slice(-30);
+    // A run every 9 ms: 8 ms of flushing and the 1 ms tick, no linger.
+    for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeLessThan(10);
+    expect(scheduler.backoffMs).toBe(0);
   });
 
   it('should space runs by the last run cost / TARGET_DUTY under the ceiling', () => {

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 
 /** Something with queued output to flush. */
 export interface Flushable {
-  flush(): void;
+  /** Writes what is queued; returns the bytes written (0 when nothing was). */
+  flush(): number;
 }
 
 /** A monotonic clock in ms (`performance.now` by default; injectable for tests). */
@@ -25,6 +26,13 @@ export const LIGHT_DUTY = 0.2;
  */
 export const TARGET_DUTY = 0.25;
 
+/**
+ * Average bytes per flush at or above which a run's writes count as coalesced already (tens of
+ * events each: the per-write cost is amortized), so the next run does not wait even under load:
+ * waiting would only delay a publisher that paces itself on deliveries.
+ */
+export const COALESCED_BYTES = 4096;
+
 /** Time constant (ms) of the duty cycle's exponential smoothing. */
 export const DUTY_TAU_MS = 250;
 
@@ -37,7 +45,8 @@ export const DUTY_TAU_MS = 250;
  * back under {@link LIGHT_DUTY} once loaded) a run starts at the end of the tick the output was
  * queued in (`setImmediate`, no linger), bursts included. Under load the next run starts no
  * sooner than `lastRunCost / TARGET_DUTY` after the last run started, so each write carries
- * several events per connection and CPU is left for everything else; `lingerMs`
+ * several events per connection and CPU is left for everything else (unless the last run's
+ * writes averaged {@link COALESCED_BYTES} or more: they are coalesced already); `lingerMs`
  * (BATCH_LINGER_MS) is the ceiling of that spacing, and 0 turns it off (one run per tick
  * whatever the load).
  */
@@ -49,6 +58,8 @@ export class WriteScheduler {
   /** Monotonic start of the last run and its duration (ms). */
   private lastStart = 0;
   private lastCost = 0;
+  /** Average bytes per flush of the last run. */
+  private lastBytesPerFlush = 0;
   /** Exponentially decayed time in runs and wall time (ms), as of `sampledAt`. */
   private busy = 0;
   /** Starts as if a quiet {@link DUTY_TAU_MS} preceded: the first runs do not read as load. */
@@ -95,6 +106,7 @@ export class WriteScheduler {
       return 0;
     }
     this.loaded = true;
+    if (this.lastBytesPerFlush >= COALESCED_BYTES) return 0;
     const spacing = Math.min(this.lingerMs, this.lastCost / TARGET_DUTY);
     const wait = Math.ceil(this.lastStart + spacing - now);
     return wait > 0 ? wait : 0;
@@ -114,8 +126,9 @@ export class WriteScheduler {
     const start = this.clock();
     this.runAt = Date.now();
     this.running = true;
+    let bytes = 0;
     try {
-      for (const target of batch) target.flush();
+      for (const target of batch) bytes += target.flush();
     } finally {
       this.running = false;
       const end = this.clock();
@@ -127,6 +140,7 @@ export class WriteScheduler {
       this.sampledAt = end;
       this.lastStart = start;
       this.lastCost = cost;
+      this.lastBytesPerFlush = batch.size > 0 ? bytes / batch.size : 0;
     }
   };
 }
