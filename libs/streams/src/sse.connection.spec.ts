@@ -284,6 +284,39 @@ describe('SseConnection', () => {
     expect(counts.sort((a, b) => a - b)).toEqual([20, 20, 20, 70, 70, 70]);
   });
 
+  it('should write a fan-out of small events as one shared joined buffer per flush (one socket write each)', async () => {
+    const r = await rig();
+    const live = await Promise.all(
+      Array.from({ length: 4 }, () => stalledClient(r.port, '/?topic=t')),
+    );
+    for (const c of live) c.socket.resume();
+    await waitUntil(() => r.writes.size === 4);
+    const small = (n: number) => ({ topic: 't', type: 'message', data: JSON.stringify({ n }) });
+    const batch = await r.broker.publish(Array.from({ length: 5 }, (_, i) => small(i)));
+    const last = batch.ids.at(-1)!;
+    await waitUntil(() => live.every((c) => c.text().includes(`id: ${last}\n`)));
+    const events = (await stored(r, 5)).slice(-5);
+    const frames = Buffer.concat(events.map((e) => frameOf(e)));
+    // Each connection's socket got one write carrying the five frames as one HTTP chunk...
+    const carrying = [...r.writes.values()].map((written) =>
+      written.filter((b) => b.includes(frames)),
+    );
+    for (const w of carrying) expect(w).toHaveLength(1);
+    const [first] = carrying[0];
+    expect(
+      first.equals(
+        Buffer.concat([
+          Buffer.from(`${frames.length.toString(16)}\r\n`),
+          frames,
+          Buffer.from('\r\n'),
+        ]),
+      ),
+    ).toBe(true);
+    // ...and it is the same Buffer object for every connection: joined once, not per connection.
+    for (const w of carrying) expect(w[0]).toBe(first);
+    for (const c of live) expect(dechunk(c.bytes()).includes(frames)).toBe(true);
+  });
+
   it('should cut a non-reading subscriber of a batch larger than the cap without exceeding it', async () => {
     const r = await rig();
     const stalled = await Promise.all(

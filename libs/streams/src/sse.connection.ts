@@ -4,7 +4,7 @@ import { constants as http2Constants, type Http2Stream } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
-import { chunkOf, frameOf } from './frame.cache';
+import { chunkOf, frameOf, joinedOf, MAX_JOINED_BYTES } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
 import type { StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
@@ -69,9 +69,9 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
 
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
- * (or at once past {@link EAGER_FLUSH_BYTES}) as one socket write of the shared frame buffers,
- * each pre-framed once as an HTTP chunk ({@link chunkOf}), so no event byte is copied and nothing
- * is allocated per connection. With `compress`, each flush goes through a per-connection gzip stream
+ * (or at once past {@link EAGER_FLUSH_BYTES}) as one socket write of shared buffers: a frame
+ * pre-framed once as an HTTP chunk ({@link chunkOf}), or the frames of a fan-out joined once per
+ * run ({@link joinedOf}), so no event byte is copied and nothing is allocated per connection. With `compress`, each flush goes through a per-connection gzip stream
  * and one sync flush. Queued plus unsent output (JS queue, gzip input, socket buffer) never
  * exceeds `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a
  * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
@@ -379,9 +379,11 @@ export class SseConnection implements Flushable {
 
   /**
    * One socket write per call, ending with a callback that resumes a paused replay. On a chunked
-   * response each buffer goes out as its own HTTP chunk, pre-framed once per frame and shared
-   * between connections ({@link chunkOf}): a one-frame flush is a single `socket.write` (no cork,
-   * no per-connection allocation); several frames are one corked `writev` of those chunks.
+   * response a single frame goes out as its HTTP chunk, pre-framed once per frame and shared
+   * between connections ({@link chunkOf}); several frames (up to {@link MAX_JOINED_BYTES}) as
+   * one Buffer joined once per run for every connection that queued the same frames
+   * ({@link joinedOf}): either way a single `socket.write`, with no cork and no per-connection
+   * allocation. Larger flushes are one corked `writev` of the frames' chunks.
    */
   private writeBody(chunks: readonly Buffer[], bytes: number): void {
     const socket = this.socket;
@@ -390,6 +392,10 @@ export class SseConnection implements Flushable {
     const last = chunks.length - 1;
     if (last === 0) {
       socket.write(chunked ? chunkOf(chunks[0]) : chunks[0], this.onWritten);
+      return;
+    }
+    if (bytes <= MAX_JOINED_BYTES) {
+      socket.write(joinedOf(chunks, bytes, chunked), this.onWritten);
       return;
     }
     socket.cork();
