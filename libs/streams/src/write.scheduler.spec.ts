@@ -73,7 +73,7 @@ describe('WriteScheduler', () => {
 
   for (const [name, costMs, gapMs] of [
     ['1k subscribers x 20 events/s: a 6 ms run every 50 ms', 6, 44],
-    ['40% of the loop in flush runs', 8, 12],
+    ['20% of the loop in flush runs', 8, 32],
   ] as const) {
     it(`should flush in the tick output was queued under light load (${name}), bursts included, with a linger ceiling`, () => {
       const { scheduler, conn, queue } = rig(50, costMs);
@@ -103,8 +103,9 @@ describe('WriteScheduler', () => {
       queue();
       vi.advanceTimersByTime(1);
     }
+    // Flushing now takes 8 ms of every 20 (it took ~90% unthrottled), still counted as load.
     expect(scheduler.duty).toBeGreaterThan(LIGHT_DUTY);
-    expect(scheduler.duty).toBeLessThan(LOADED_DUTY);
+    expect(scheduler.duty).toBeCloseTo(8 / 20, 1);
     // Steady state: a run every 20 ms (min(ceiling, 8 / TARGET_DUTY)), each carrying ~12 events.
     expect(8 / TARGET_DUTY).toBeGreaterThan(20);
     const starts = conn.starts.slice(-30);

@@ -13,10 +13,10 @@ export type MonotonicClock = () => number;
  * Smoothed duty cycle (share of wall time spent in flush runs) at or above which the scheduler
  * counts as loaded and starts spacing runs out.
  */
-export const LOADED_DUTY = 0.5;
+export const LOADED_DUTY = 0.3;
 
 /** Smoothed duty cycle under which a loaded scheduler counts as lightly loaded again. */
-export const LIGHT_DUTY = 0.2;
+export const LIGHT_DUTY = 0.15;
 
 /**
  * Under load, runs are spaced so that flushing takes about this share of the loop: the next run
