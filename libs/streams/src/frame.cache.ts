@@ -21,3 +21,59 @@ export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer): E {
   frames.set(event, frame);
   return event;
 }
+
+const chunks = new WeakMap<Buffer, Buffer>();
+
+/**
+ * `frame` as one HTTP/1.1 chunk (size line, the frame, CRLF) in a single Buffer, built once per
+ * frame and shared by every connection that writes it: a one-event flush is then one
+ * `socket.write` with no per-connection allocation.
+ */
+export function chunkOf(frame: Buffer): Buffer {
+  let chunk = chunks.get(frame);
+  if (chunk === undefined) {
+    const head = `${frame.length.toString(16)}\r\n`;
+    chunk = Buffer.allocUnsafe(head.length + frame.length + 2);
+    chunk.write(head, 0, 'latin1');
+    frame.copy(chunk, head.length);
+    chunk.write('\r\n', head.length + frame.length, 'latin1');
+    chunks.set(frame, chunk);
+  }
+  return chunk;
+}
+
+/** Flushes of more bytes than this are written as they are (corked), not joined. */
+export const MAX_JOINED_BYTES = 16 * 1024;
+
+/** The last joined flush: the connections of one fan-out queue the same frames, in order. */
+let joinedFrames: readonly Buffer[] = [];
+let joinedChunked = false;
+let joined: Buffer | undefined;
+
+/**
+ * Several queued frames as one Buffer (inside one HTTP chunk when `chunked`), so a multi-event
+ * flush is a single `socket.write`. The connections of a fan-out flush the same frames one after
+ * another in a run, so the last join is kept and handed to every flush of exactly those frames
+ * (compared by identity): one copy per run, not per connection. `bytes` is the frames' total
+ * length, at most {@link MAX_JOINED_BYTES}.
+ */
+export function joinedOf(frames: readonly Buffer[], bytes: number, chunked: boolean): Buffer {
+  if (joined !== undefined && chunked === joinedChunked && sameFrames(frames, joinedFrames)) {
+    return joined;
+  }
+  const head = chunked ? `${bytes.toString(16)}\r\n` : '';
+  const out = Buffer.allocUnsafe(head.length + bytes + (chunked ? 2 : 0));
+  let at = head.length > 0 ? out.write(head, 0, 'latin1') : 0;
+  for (const frame of frames) at += frame.copy(out, at);
+  if (chunked) out.write('\r\n', at, 'latin1');
+  joinedFrames = frames;
+  joinedChunked = chunked;
+  joined = out;
+  return out;
+}
+
+function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

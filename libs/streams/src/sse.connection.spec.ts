@@ -9,7 +9,7 @@ import { InMemoryBroker } from '@herald/broker/testing';
 import { parseTopicFilter } from '@herald/topics';
 import { requestContext } from '@herald/telemetry';
 import { ConnectionRegistry } from './connection.registry';
-import { frameOf } from './frame.cache';
+import { chunkOf, frameOf } from './frame.cache';
 import { SseConnection } from './sse.connection';
 import { StreamPipeline } from './stream.pipeline';
 import {
@@ -282,7 +282,7 @@ describe('SseConnection', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('should hand every socket the same frame buffers (no per-connection copy of event bytes)', async () => {
+  it('should hand every socket the same pre-chunked frame buffers (no per-connection copy of event bytes)', async () => {
     const r = await rig();
     const first = await r.broker.publish([payload(0)]);
     await r.broker.publish(Array.from({ length: 50 }, (_, i) => payload(i + 1)));
@@ -301,16 +301,50 @@ describe('SseConnection', () => {
     const last = batch.ids.at(-1)!;
     await waitUntil(() => [...replaying, ...live].every((c) => c.text().includes(`id: ${last}\n`)));
     const events = await stored(r, 71);
-    const shared = new Set(events.map((e) => frameOf(e)));
+    // Chunked HTTP/1.1: each event goes out as its frame's one cached HTTP chunk.
+    const shared = new Set(events.map((e) => chunkOf(frameOf(e))));
     for (const [connection, written] of r.writes) {
       const big = written.filter((b) => b.length >= EVENT_BYTES);
-      // Every event-sized buffer a socket got is the one cached frame of its event...
+      // Every event-sized buffer a socket got is the one cached chunk of its event...
       for (const b of big) expect(shared.has(b)).toBe(true);
       // ...and each connection got each of its events' frames itself, not a copy.
       expect(connection.closed).toBe(false);
     }
     const counts = [...r.writes.values()].map((w) => w.filter((b) => shared.has(b)).length);
     expect(counts.sort((a, b) => a - b)).toEqual([20, 20, 20, 70, 70, 70]);
+  });
+
+  it('should write a fan-out of small events as one shared joined buffer per flush (one socket write each)', async () => {
+    const r = await rig();
+    const live = await Promise.all(
+      Array.from({ length: 4 }, () => stalledClient(r.port, '/?topic=t')),
+    );
+    for (const c of live) c.socket.resume();
+    await waitUntil(() => r.writes.size === 4);
+    const small = (n: number) => ({ topic: 't', type: 'message', data: JSON.stringify({ n }) });
+    const batch = await r.broker.publish(Array.from({ length: 5 }, (_, i) => small(i)));
+    const last = batch.ids.at(-1)!;
+    await waitUntil(() => live.every((c) => c.text().includes(`id: ${last}\n`)));
+    const events = (await stored(r, 5)).slice(-5);
+    const frames = Buffer.concat(events.map((e) => frameOf(e)));
+    // Each connection's socket got one write carrying the five frames as one HTTP chunk...
+    const carrying = [...r.writes.values()].map((written) =>
+      written.filter((b) => b.includes(frames)),
+    );
+    for (const w of carrying) expect(w).toHaveLength(1);
+    const [first] = carrying[0];
+    expect(
+      first.equals(
+        Buffer.concat([
+          Buffer.from(`${frames.length.toString(16)}\r\n`),
+          frames,
+          Buffer.from('\r\n'),
+        ]),
+      ),
+    ).toBe(true);
+    // ...and it is the same Buffer object for every connection: joined once, not per connection.
+    for (const w of carrying) expect(w[0]).toBe(first);
+    for (const c of live) expect(dechunk(c.bytes()).includes(frames)).toBe(true);
   });
 
   it('should cut a non-reading subscriber of a batch larger than the cap without exceeding it', async () => {

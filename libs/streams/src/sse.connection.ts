@@ -4,7 +4,7 @@ import { constants as http2Constants, type Http2Stream } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { BrokerAttachment, BrokerEvent } from '@herald/broker';
-import { frameOf } from './frame.cache';
+import { chunkOf, frameOf, joinedOf, MAX_JOINED_BYTES } from './frame.cache';
 import { frameEvent, frameRetry } from './sse.frame';
 import type { StreamsObserver } from './streams.observer';
 import type { Flushable, WriteScheduler } from './write.scheduler';
@@ -69,9 +69,9 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
 
 /**
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
- * (or at once past {@link EAGER_FLUSH_BYTES}) as one corked socket write of the shared frame
- * buffers: HTTP chunk framing is written as separate small buffers around them, so no event byte
- * is copied per connection. With `compress`, each flush goes through a per-connection gzip stream
+ * (or at once past {@link EAGER_FLUSH_BYTES}) as one socket write of shared buffers: a frame
+ * pre-framed once as an HTTP chunk ({@link chunkOf}), or the frames of a fan-out joined once per
+ * run ({@link joinedOf}), so no event byte is copied and nothing is allocated per connection. With `compress`, each flush goes through a per-connection gzip stream
  * and one sync flush. Queued plus unsent output (JS queue, gzip input, socket buffer) never
  * exceeds `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a
  * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
@@ -240,16 +240,17 @@ export class SseConnection implements Flushable {
   /**
    * Writes everything queued in one socket write, then reports the broker events it carried to
    * the observer (`writtenAt` is the time of that write: one clock read per flush run).
+   * @returns the bytes written (0 when nothing was).
    */
-  flush(): void {
-    if (this.closed || this.queued === 0) return;
+  flush(): number {
+    if (this.closed || this.queued === 0) return 0;
     const now = this.scheduler.now;
     if (this.expiresAt !== undefined && now >= this.expiresAt + EXPIRY_FLUSH_SLACK_MS) {
       // Queued before exp but not flushed in time (a stalled loop): drop rather than write late.
       this.queue = [];
       this.queued = 0;
       this.end('token-expired');
-      return;
+      return 0;
     }
     const out = this.queue;
     const bytes = this.queued;
@@ -265,6 +266,7 @@ export class SseConnection implements Flushable {
     }
     // The socket may have taken everything at once: a paused replay continues now.
     if (this.waitingForRoom) this.onWritten();
+    return bytes;
   }
 
   /**
@@ -387,23 +389,47 @@ export class SseConnection implements Flushable {
   }
 
   /**
-   * One corked socket write per call: the body buffers as they are (shared between connections),
-   * inside one HTTP chunk when the response is chunked (size line and CRLF as separate small
-   * buffers), ending with a callback that resumes a paused replay.
+   * One socket write per call, ending with a callback that resumes a paused replay. On a chunked
+   * response a single frame goes out as its HTTP chunk, pre-framed once per frame and shared
+   * between connections ({@link chunkOf}); several frames (up to {@link MAX_JOINED_BYTES}) as
+   * one Buffer joined once per run for every connection that queued the same frames
+   * ({@link joinedOf}): either way a single `socket.write`, with no cork and no per-connection
+   * allocation. Larger flushes are one corked `writev` of the frames' chunks.
    */
   private writeBody(chunks: readonly Buffer[], bytes: number): void {
     const socket = this.socket;
     if (socket === null || socket.destroyed || bytes === 0) return;
-    socket.cork();
-    if (this.chunked) socket.write(Buffer.from(`${bytes.toString(16)}\r\n`, 'latin1'));
+    const chunked = this.chunked;
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) socket.write(chunks[i]);
-    if (this.chunked) {
-      socket.write(chunks[last]);
-      socket.write(CRLF, this.onWritten);
-    } else {
-      socket.write(chunks[last], this.onWritten);
+    if (last === 0) {
+      socket.write(chunked ? chunkOf(chunks[0]) : chunks[0], this.onWritten);
+      return;
     }
+    if (bytes <= MAX_JOINED_BYTES) {
+      socket.write(joinedOf(chunks, bytes, chunked), this.onWritten);
+      return;
+    }
+    socket.cork();
+    for (let i = 0; i < last; i++) socket.write(chunked ? chunkOf(chunks[i]) : chunks[i]);
+    socket.write(chunked ? chunkOf(chunks[last]) : chunks[last], this.onWritten);
+    socket.uncork();
+  }
+
+  /**
+   * Compressed output (unique to this connection, so not cached): one corked write framed as one
+   * HTTP chunk when the response is chunked.
+   */
+  private writeCompressed(data: Buffer): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed || data.length === 0) return;
+    if (!this.chunked) {
+      socket.write(data, this.onWritten);
+      return;
+    }
+    socket.cork();
+    socket.write(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'));
+    socket.write(data);
+    socket.write(CRLF, this.onWritten);
     socket.uncork();
   }
 
@@ -419,7 +445,7 @@ export class SseConnection implements Flushable {
     // deflate state near 100 KB per connection instead of ~256 KB; SSE events repeat within a
     // few KiB, so the ratio barely moves.
     const gzip = createGzip({ windowBits: 13, memLevel: 7 });
-    gzip.on('data', (compressed: Buffer) => this.writeBody([compressed], compressed.length));
+    gzip.on('data', (compressed: Buffer) => this.writeCompressed(compressed));
     // Input gzip has taken frees room too.
     gzip.on('drain', this.onWritten);
     gzip.on('error', () => {
