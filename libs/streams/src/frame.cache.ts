@@ -2,12 +2,18 @@ import type { BrokerEvent } from '@herald/broker';
 import { frameEvent } from './sse.frame';
 
 const frames = new WeakMap<BrokerEvent, Buffer>();
+/** Each frame's HTTP/1.1 chunk (see {@link chunkOf}). */
+const chunks = new WeakMap<Buffer, Buffer>();
 
-/** The SSE frame of a broker event, built once per event and shared by every subscriber. */
+/**
+ * The SSE frame of a broker event, built once per event and shared by every subscriber. The
+ * frame is a view into its own HTTP/1.1 chunk ({@link chunkOf}), so an event kept in history
+ * holds its bytes once, not once framed and once chunked.
+ */
 export function frameOf(event: BrokerEvent): Buffer {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = frameEvent(event.id, event.type, event.data);
+    frame = inChunk(frameEvent(event.id, event.type, event.data));
     frames.set(event, frame);
   }
   return frame;
@@ -18,11 +24,18 @@ export function frameOf(event: BrokerEvent): Buffer {
  * framing): call once per event object, before handing the same object to every subscriber.
  */
 export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer): E {
-  frames.set(event, frame);
+  frames.set(event, inChunk(frame));
   return event;
 }
 
-const chunks = new WeakMap<Buffer, Buffer>();
+/** `body` copied into its HTTP/1.1 chunk, returned as the view of the body's bytes there. */
+function inChunk(body: Buffer): Buffer {
+  const chunk = chunkBytes(body);
+  const start = chunk.length - body.length - 2;
+  const frame = chunk.subarray(start, start + body.length);
+  chunks.set(frame, chunk);
+  return frame;
+}
 
 /**
  * `frame` as one HTTP/1.1 chunk (size line, the frame, CRLF) in a single Buffer, built once per
@@ -32,13 +45,19 @@ const chunks = new WeakMap<Buffer, Buffer>();
 export function chunkOf(frame: Buffer): Buffer {
   let chunk = chunks.get(frame);
   if (chunk === undefined) {
-    const head = `${frame.length.toString(16)}\r\n`;
-    chunk = Buffer.allocUnsafe(head.length + frame.length + 2);
-    chunk.write(head, 0, 'latin1');
-    frame.copy(chunk, head.length);
-    chunk.write('\r\n', head.length + frame.length, 'latin1');
+    chunk = chunkBytes(frame);
     chunks.set(frame, chunk);
   }
+  return chunk;
+}
+
+/** A copy of `frame` inside one HTTP/1.1 chunk: size line, the frame, CRLF. */
+function chunkBytes(frame: Buffer): Buffer {
+  const head = `${frame.length.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(head.length + frame.length + 2);
+  chunk.write(head, 0, 'latin1');
+  frame.copy(chunk, head.length);
+  chunk.write('\r\n', head.length + frame.length, 'latin1');
   return chunk;
 }
 
