@@ -3,9 +3,13 @@
 // clients on core 1, this process publishes. In the same run and on the same server it measures
 // deliveries/s to N subscribers of:
 //   - plain `GET /events?topic=bench` (the baseline: Herald's own dialect and topic index),
-//   - Mercure `match=` exact selectors (one Map lookup per update, whatever N),
+//   - Mercure `match=` exact selectors, all N on the one topic published to,
 //   - N distinct legacy URI templates and N distinct URL patterns (each one tested per update),
-// plus, in-process, what one pattern subscriber costs per update in the SelectorIndex.
+// plus, in-process, what one pattern subscriber costs per update in the SelectorIndex, and server
+// CPU per delivery of each (the steadier figure on a shared machine: the load clients, the
+// publisher and another engineer's server can bound the rates). BENCH_CPU_PROF=1 profiles the
+// server; BENCH_MERCURE_ONLY=exact,... runs some kinds only (standalone runs, not scenario m);
+// BENCH_MERCURE_RATE=<updates/s> paces one publisher instead of four unpaced ones.
 // Every loop is bounded in count and time.
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -69,6 +73,22 @@ function indexCost(n, rounds) {
       nsPerSubscriber: round1(ns / n),
     };
   }
+  // The fan-out scenario's own shape: every subscriber on the one exact topic of the update.
+  const one = new SelectorIndex();
+  for (let i = 0; i < n; i++) one.add(compileSelector(TOPIC, 'exact'), i);
+  let visited = 0;
+  const visit = () => visited++;
+  const round = () =>
+    one.forEachMatch ? one.forEachMatch([TOPIC], visit) : one.match([TOPIC]).forEach(visit);
+  for (let r = 0; r < Math.min(20, rounds); r++) round();
+  const t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) round();
+  const ns = Number(process.hrtime.bigint() - t0) / rounds;
+  out.exactOneTopic = {
+    subscribers: n,
+    matched: visited / (rounds + Math.min(20, rounds)),
+    usPerUpdate: round1(ns / 1000),
+  };
   return out;
 }
 
@@ -158,6 +178,8 @@ async function fanOut(server, n, paths, publish, { warmMs, measureMs }) {
     const base = (await totals(clients)).frames;
     let published = 0;
     let received = 0;
+    let publishMs = 0;
+    let publishes = 0;
     let stopAt = Date.now() + warmMs + measureMs;
     let polling = true;
     const poller = (async () => {
@@ -173,10 +195,31 @@ async function fanOut(server, n, paths, publish, { warmMs, measureMs }) {
           continue;
         }
         published++;
+        const p0 = performance.now();
         await publish(server.url);
+        publishMs += performance.now() - p0;
+        publishes++;
       }
     };
-    const workers = [worker(), worker(), worker(), worker()];
+    // BENCH_MERCURE_RATE=<updates/s>: one publisher at a fixed pace instead (the same update
+    // rate for every kind of stream, so server CPU per delivery compares like with like).
+    const rate = Number(process.env.BENCH_MERCURE_RATE ?? 0);
+    const paced = async () => {
+      const start = Date.now();
+      while (Date.now() < stopAt) {
+        const due = start + (published * 1000) / rate;
+        if (due > Date.now()) {
+          await sleep(due - Date.now());
+          continue;
+        }
+        published++;
+        const p0 = performance.now();
+        await publish(server.url);
+        publishMs += performance.now() - p0;
+        publishes++;
+      }
+    };
+    const workers = rate > 0 ? [paced()] : [worker(), worker(), worker(), worker()];
     await sleep(warmMs);
     const f0 = (await totals(clients)).frames;
     const c0 = await request(server.child, { cmd: 'stats' }, 'stats');
@@ -194,6 +237,11 @@ async function fanOut(server, n, paths, publish, { warmMs, measureMs }) {
       deliveriesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0)),
       updatesPerS: Math.round(((f1 - f0) * 1000) / (t1 - t0) / Math.max(1, opened)),
       serverCpuPct: round1(((c1.cpuUs - c0.cpuUs) / ((t1 - t0) * 1000)) * 100),
+      // Server CPU per delivery: what the rate costs, whatever bounds it (less noise-prone).
+      serverNsPerDelivery: f1 > f0 ? Math.round(((c1.cpuUs - c0.cpuUs) * 1000) / (f1 - f0)) : 0,
+      // Mean time a publish took to answer (the publishers wait for it).
+      publishMs: round1(publishMs / Math.max(1, publishes)),
+      published,
       closedByServer: (await totals(clients)).closed,
     };
   } finally {
@@ -210,7 +258,12 @@ export async function runMercureBench({ subscribers = 500, measureMs = 4000, war
   const child = spawnNode(resolve(here, 'server-host.mjs'), ['herald'], {
     core: 0,
     env: ENV,
-    nodeArgs: ['--expose-gc'],
+    nodeArgs: [
+      '--expose-gc',
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`]
+        : []),
+    ],
   });
   try {
     const { url } = await request(child, null, 'ready', 30_000);
@@ -219,37 +272,42 @@ export async function runMercureBench({ subscribers = 500, measureMs = 4000, war
     const n = subscribers;
     const same = (p) => Array.from({ length: n }, () => p);
     const enc = encodeURIComponent;
-    const plain = await fanOut(server, n, same('/events?topic=bench'), publishPlain, t);
-    const exact = await fanOut(
-      server,
-      n,
+    // BENCH_MERCURE_ONLY=exact,template (say) runs only those (a profile of one kind of stream).
+    const only = process.env.BENCH_MERCURE_ONLY?.split(',');
+    const run = (kind, paths, publish) =>
+      only === undefined || only.includes(kind)
+        ? fanOut(server, n, paths, publish, t)
+        : Promise.resolve(undefined);
+    const plain = await run('plain', same('/events?topic=bench'), publishPlain);
+    const exact = await run(
+      'exact',
       same(`/.well-known/mercure?match=${enc(TOPIC)}`),
       publishMercure,
-      t,
     );
-    const template = await fanOut(
-      server,
-      n,
+    const template = await run(
+      'template',
       Array.from(
         { length: n },
         (_, i) => `/.well-known/mercure?topic=${enc(`https://example.com/books/{id${i}}`)}`,
       ),
       publishMercure,
-      t,
     );
-    const urlpattern = await fanOut(
-      server,
-      n,
+    const urlpattern = await run(
+      'urlpattern',
       Array.from(
         { length: n },
         (_, i) =>
           `/.well-known/mercure?match_urlpattern=${enc(`https://example.com/books/:id${i}`)}`,
       ),
       publishMercure,
-      t,
     );
     return { subscribers: n, plain, exact, template, urlpattern, indexCost: micro };
   } finally {
+    if (process.env.BENCH_CPU_PROF && child.exitCode === null) {
+      // --cpu-prof writes the profile on a clean exit only
+      process.kill(child.pid, 'SIGINT');
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(8000)]);
+    }
     await stop(child);
     agent.destroy();
   }
@@ -291,6 +349,23 @@ export async function mercureScenario({ quick, row }) {
     info,
   );
   const cost = { better: 'lower', target: 'info', met: undefined };
+  // Server CPU per delivery (publish path included): what the rates cost, less sensitive than
+  // the rates to a loaded machine (the load clients and the publisher share it).
+  const names = {
+    plain: 'GET /events',
+    exact: 'Mercure match= exact',
+    template: 'Mercure URI templates',
+    urlpattern: 'Mercure URL patterns',
+  };
+  for (const [kind, name] of Object.entries(names)) {
+    row(
+      `m. server CPU per delivery, ${name}`,
+      'ns',
+      r[kind].serverNsPerDelivery,
+      kind === 'plain' ? undefined : r.plain.serverNsPerDelivery,
+      cost,
+    );
+  }
   for (const kind of ['template', 'urlpattern']) {
     const c = r.indexCost[kind];
     row(
@@ -302,7 +377,14 @@ export async function mercureScenario({ quick, row }) {
     );
   }
   row(
-    'm. index: cost per update, all exact subscribers',
+    `m. index: cost per update, ${r.subscribers} subscribers on one exact topic`,
+    'us',
+    r.indexCost.exactOneTopic.usPerUpdate,
+    undefined,
+    cost,
+  );
+  row(
+    `m. index: cost per update, ${r.subscribers} distinct exact subscribers (one matches)`,
     'us',
     r.indexCost.exact.usPerUpdate,
     undefined,

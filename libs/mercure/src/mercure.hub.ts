@@ -158,7 +158,7 @@ export class MercureHub implements OnModuleDestroy {
     if (this.catchingUp.size > 0) for (const s of [...this.catchingUp]) s.fromFeed(message);
     const delivery = deliveryOf(message);
     if (delivery === undefined || this.index.size === 0) return;
-    for (const s of this.index.match(delivery.update.topics)) s.deliverLive(delivery);
+    this.index.forEachMatch(delivery.update.topics, (s) => s.deliverLive(delivery));
   }
 
   /** The shared subscription ended: every stream ends (clients reconnect and resume). */

@@ -497,4 +497,36 @@ describe('SelectorIndex', () => {
     expect(index.patternCount).toBe(1);
     expect([...index.match(['z'])]).toEqual(['w']);
   });
+
+  it('visits with forEachMatch exactly what match returns, once each, from a snapshot', () => {
+    const index = new SelectorIndex<string>();
+    const a = compileSelector('a', 'exact');
+    for (const v of ['s', 't', 'u']) index.add(a, v);
+    index.add(a, 's'); // a second registration of the same value: still one visit
+    index.add(compileSelector('b', 'exact'), 's');
+    const seen = (topics: string[]): string[] => {
+      const out: string[] = [];
+      index.forEachMatch(topics, (v) => out.push(v));
+      return out.sort();
+    };
+    expect(seen(['a'])).toEqual(['s', 't', 'u']);
+    expect(seen(['a', 'b'])).toEqual([...index.match(['a', 'b'])].sort()); // s once, not twice
+    expect(seen(['a', 'b'])).toEqual(['s', 't', 'u']);
+    expect(seen(['zzz'])).toEqual([]);
+    // Removing or adding values while visiting changes the next round only.
+    const visited: string[] = [];
+    index.forEachMatch(['a'], (v) => {
+      visited.push(v);
+      if (v === 's') {
+        index.remove(a, 't');
+        index.add(a, 'late');
+      }
+    });
+    expect(visited.sort()).toEqual(['s', 't', 'u']);
+    expect(seen(['a'])).toEqual(['late', 's', 'u']);
+    // With a pattern registered too, the Set of match() dedupes across selectors.
+    index.add(tpl('{x}'), 'u');
+    index.add(tpl('{x}'), 'p');
+    expect(seen(['a'])).toEqual(['late', 'p', 's', 'u']);
+  });
 });

@@ -225,6 +225,23 @@ export class SelectorIndex<T> {
     return out;
   }
 
+  /**
+   * Calls `visit` once for each value {@link match} would return, without building its Set when
+   * one topic meets exact selectors only (the values are then distinct already): an update to a
+   * topic with N subscribers costs one copy of N references rather than N Set insertions. The
+   * values are collected before the first call (a value added or removed by `visit` does not
+   * change this round).
+   */
+  forEachMatch(topics: readonly string[], visit: (value: T) => void): void {
+    if (topics.length === 1 && this.patterns.size === 0) {
+      const values = this.exact.get(topics[0]);
+      if (values === undefined) return;
+      for (const v of Array.from(values.keys())) visit(v);
+      return;
+    }
+    for (const v of this.match(topics)) visit(v);
+  }
+
   private release(values: Map<T, number>, value: T): boolean {
     const n = values.get(value);
     if (n === undefined) return false;

@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { MercureError } from './mercure.errors';
 import type { MercureModuleOptions } from './mercure.options';
@@ -126,5 +127,56 @@ describe('MercureTokens', () => {
       ),
     );
     await refused(tokens().verify(sign({ exp: now() + 60 }), 'publisher'));
+  });
+
+  it('should verify HMAC tokens itself: MAC, time claims and headers as jose would', async () => {
+    const t = tokens();
+    const good = { exp: now() + 60, authorization_details: all };
+    const token = sign(good);
+    await expect(t.verify(token, 'publisher')).resolves.toMatchObject({ dialect: 'v1' });
+    const [h, p, mac] = token.split('.');
+    // Another payload under the same MAC, a MAC of another key, a truncated or extra part.
+    await refused(t.verify(`${h}.${b64({ ...good, sub: 'x' })}.${mac}`, 'publisher'));
+    const other = createHmac('sha256', 'another-secret').update(`${h}.${p}`).digest('base64url');
+    await refused(t.verify(`${h}.${p}.${other}`, 'publisher'));
+    await refused(t.verify(`${h}.${p}.${mac.slice(0, -2)}`, 'publisher'));
+    await refused(t.verify(`${h}.${p}.${mac}.x`, 'publisher'));
+    await refused(t.verify(`${h}.${p}`, 'publisher'));
+    // Time claims: nbf ahead, exp past the tolerance (30 s), exp or iat of the wrong type.
+    await refused(t.verify(sign({ ...good, nbf: now() + 120 }), 'publisher'));
+    await expect(t.verify(sign({ ...good, exp: now() - 5 }), 'publisher')).resolves.toBeDefined();
+    await refused(t.verify(sign({ ...good, exp: 'later' }), 'publisher'));
+    await refused(t.verify(sign({ ...good, iat: 'now' }), 'publisher'));
+    // Claims that are not a JSON object, and the headers jose would interpret.
+    const input = `${b64({ alg: 'HS256', typ: 'at+jwt' })}.${Buffer.from('[1]').toString('base64url')}`;
+    const mac2 = createHmac('sha256', SECRET).update(input).digest('base64url');
+    await refused(t.verify(`${input}.${mac2}`, 'publisher'));
+    await refused(t.verify(sign(good, { typ: 'at+jwt', crit: ['b64'], b64: false }), 'publisher'));
+    // Only the configured algorithms: HS384 when allowed, refused otherwise.
+    const hs384 = (() => {
+      const i = `${b64({ alg: 'HS384', typ: 'at+jwt' })}.${b64(good)}`;
+      return `${i}.${createHmac('sha384', SECRET).update(i).digest('base64url')}`;
+    })();
+    await refused(t.verify(hs384, 'publisher'));
+    await expect(
+      tokens({ algorithms: ['HS256', 'HS384'] }).verify(hs384, 'publisher'),
+    ).resolves.toMatchObject({ dialect: 'v1' });
+  });
+
+  it('should verify asymmetric tokens with jose', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const t = tokens({
+      publisherKey: { driver: 'public-key', publicKeyPem: pem },
+      algorithms: ['ES256'],
+    });
+    const es = await new SignJWT({ authorization_details: all })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' })
+      .setExpirationTime('1m')
+      .sign(privateKey);
+    await expect(t.verify(es, 'publisher')).resolves.toMatchObject({ dialect: 'v1' });
+    const [h, , sig] = es.split('.');
+    const forged = b64({ authorization_details: all, exp: now() + 60, sub: 'forged' });
+    await refused(t.verify(`${h}.${forged}.${sig}`, 'publisher'));
   });
 });
