@@ -8,6 +8,7 @@ export type { GrantsClaim, Principal } from './principal';
 export { TopicPermissionPolicy } from './topic-permission.policy';
 export { RevocationList } from './revocation.list';
 export { TokenVerifier } from './token.verifier';
+export { HmacJwsError, isHmacJws, verifyHmacJws } from './hmac.jws';
 export { RedisRevocationList } from './adapters/redis.revocation-list';
 export type { RedisRevocationListOptions } from './adapters/redis.revocation-list';
 export { PRINCIPAL } from './request.authenticator';

@@ -1,13 +1,6 @@
-import {
-  createHmac,
-  createSecretKey,
-  randomBytes,
-  timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  UnsecuredJWT,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -17,20 +10,11 @@ import {
 import { parsePublicKeyPem } from '@herald/config';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
+import { HmacJwsError, isHmacJws, verifyHmacJws } from './hmac.jws';
 
 /** Header parameters that would let a token pick its own key: refused outright, never fetched. */
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const;
 const MAX_CLOCK_TOLERANCE_S = 60;
-
-/** The HMAC algorithms verified synchronously with `node:crypto` (see {@link TokenVerifier}). */
-const HMAC_HASHES: Readonly<Record<string, string>> = {
-  HS256: 'sha256',
-  HS384: 'sha384',
-  HS512: 'sha512',
-};
-
-/** `{"alg":"none"}`: the header jose's claim checks run under once the HMAC is verified. */
-const CHECKED_HEADER = Buffer.from('{"alg":"none"}', 'utf8').toString('base64url');
 
 /** Why a token was refused; safe to show (never contains the token). */
 export class TokenRejectedError extends Error {
@@ -98,8 +82,7 @@ export class TokenVerifier {
     for (const name of KEY_HEADERS) {
       if (name in header) throw new TokenRejectedError(`token header "${name}" is not accepted`);
     }
-    const hmac = this.key.type === 'secret' ? HMAC_HASHES[header.alg] : undefined;
-    if (hmac !== undefined) return this.verifyHmac(token, header, hmac);
+    if (isHmacJws(this.key, header.alg)) return this.verifyHmac(token, header);
     return this.verifyAsymmetric(token);
   }
 
@@ -125,28 +108,9 @@ export class TokenVerifier {
     };
   }
 
-  private verifyHmac(token: string, header: object, hash: string): JWTPayload {
-    if ('crit' in header || 'b64' in header) {
-      throw new TokenRejectedError('token header "crit"/"b64" is not accepted');
-    }
-    const first = token.indexOf('.');
-    const last = token.lastIndexOf('.');
-    if (first <= 0 || token.indexOf('.', first + 1) !== last) {
-      throw new TokenRejectedError('malformed token');
-    }
-    const expected = Buffer.from(
-      createHmac(hash, this.key).update(token.slice(0, last)).digest('base64url'),
-      'latin1',
-    );
-    const presented = Buffer.from(token.slice(last + 1), 'latin1');
-    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-      throw new TokenRejectedError('token signature invalid');
-    }
+  private verifyHmac(token: string, header: { readonly alg?: unknown }): JWTPayload {
     try {
-      const { payload } = UnsecuredJWT.decode(
-        `${CHECKED_HEADER}.${token.slice(first + 1, last)}.`,
-        this.claimChecks(),
-      );
+      const payload = verifyHmacJws(token, header, this.key, this.claimChecks());
       if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
       return payload;
     } catch (err) {
@@ -168,7 +132,7 @@ function verificationKey(options: AuthModuleOptions): KeyObject {
 }
 
 function reason(err: unknown): string {
-  if (err instanceof TokenRejectedError) return err.message;
+  if (err instanceof TokenRejectedError || err instanceof HmacJwsError) return err.message;
   if (err instanceof errors.JWTExpired) return 'token expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
     return `token claim "${err.claim}" check failed`;

@@ -1,7 +1,7 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { UnsecuredJWT, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { TokenVerifier } from '@herald/auth';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { HmacJwsError, TokenVerifier, isHmacJws, verifyHmacJws } from '@herald/auth';
 import { parsePublicKeyPem } from '@herald/config';
 import { MercureError } from './mercure.errors';
 import { MERCURE_MODULE_OPTIONS } from './mercure.module-definition';
@@ -39,16 +39,6 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const;
 const CLOCK_TOLERANCE_S = 30;
 
-/** The HMAC algorithms verified synchronously with `node:crypto` (see {@link MercureTokens}). */
-const HMAC_HASHES: Readonly<Record<string, string>> = {
-  HS256: 'sha256',
-  HS384: 'sha384',
-  HS512: 'sha512',
-};
-
-/** `{"alg":"none"}`: the header jose's claim checks run under once the HMAC is verified. */
-const CHECKED_HEADER = Buffer.from('{"alg":"none"}', 'utf8').toString('base64url');
-
 /** True when `selectors` cover `topic`. */
 export function anyMatches(selectors: readonly MercureSelector[], topic: string): boolean {
   for (const s of selectors) if (s.matches(topic)) return true;
@@ -69,10 +59,9 @@ export function payloadFor(grants: MercureGrants | undefined, selector: string):
  * set; legacy tokens carry `mercure: {publish, subscribe, payload}` (Symfony's 0.x publishers
  * sign them without `exp`).
  *
- * HS256/384/512 with a shared secret are verified synchronously, as Herald's own TokenVerifier
- * does: the MAC with `node:crypto` (constant-time compare against the canonical base64url
- * signature), then the claims with jose's own checks (`UnsecuredJWT.decode` of the verified
- * payload, the same `exp`/`nbf`/`iat` checks and tolerance as `jwtVerify`). jose's WebCrypto path
+ * HS256/384/512 with a shared secret are verified synchronously by `verifyHmacJws`
+ * (@herald/auth, the same code as Herald's own TokenVerifier): the MAC with `node:crypto`, then
+ * the claims with jose's own checks and the same tolerance as `jwtVerify`. jose's WebCrypto path
  * is an async job per token (a thread-pool round trip on every publish and every subscribe);
  * asymmetric keys keep `jwtVerify`. Headers with `crit` or `b64` are refused on the HMAC path.
  */
@@ -109,11 +98,9 @@ export class MercureTokens {
     }
     for (const name of KEY_HEADERS) if (name in header) throw invalid('token header not accepted');
     const key = this.keys[role];
-    const hash = key.type === 'secret' ? HMAC_HASHES[header.alg] : undefined;
     let payload: JWTPayload;
-    if (hash !== undefined) {
-      if ('crit' in header || 'b64' in header) throw invalid('token header not accepted');
-      payload = verifyHmac(token, key, hash);
+    if (isHmacJws(key, header.alg)) {
+      payload = verifyHmac(token, header, key);
     } else {
       try {
         ({ payload } = await jwtVerify(token, key, {
@@ -186,24 +173,15 @@ export class MercureTokens {
   }
 }
 
-/** The claims of an HMAC-signed compact JWS, once its MAC and its time claims check out. */
-function verifyHmac(token: string, key: KeyObject, hash: string): JWTPayload {
-  const first = token.indexOf('.');
-  const last = token.lastIndexOf('.');
-  if (first <= 0 || token.indexOf('.', first + 1) !== last) throw invalid('malformed token');
-  const expected = Buffer.from(
-    createHmac(hash, key).update(token.slice(0, last)).digest('base64url'),
-    'latin1',
-  );
-  const presented = Buffer.from(token.slice(last + 1), 'latin1');
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-    throw invalid('token verification failed');
-  }
+/** The claims of an HMAC-signed compact JWS (Herald's synchronous path), or a 401. */
+function verifyHmac(token: string, header: { readonly alg?: unknown }, key: KeyObject): JWTPayload {
   try {
-    return UnsecuredJWT.decode(`${CHECKED_HEADER}.${token.slice(first + 1, last)}.`, {
-      clockTolerance: CLOCK_TOLERANCE_S,
-    }).payload;
-  } catch {
+    return verifyHmacJws(token, header, key, { clockTolerance: CLOCK_TOLERANCE_S });
+  } catch (err) {
+    if (err instanceof HmacJwsError && err.reason === 'header') {
+      throw invalid('token header not accepted');
+    }
+    if (err instanceof HmacJwsError && err.reason === 'malformed') throw invalid('malformed token');
     throw invalid('token verification failed');
   }
 }
