@@ -91,6 +91,7 @@ export class SseConnection implements Flushable {
   private queued = 0;
   /** Where body bytes go: the TCP/TLS socket (HTTP/1.1) or the HTTP/2 stream. */
   private socket: Writable | null = null;
+  /** HTTP/1.1 chunked body (a real boolean: Http2ServerResponse has no `chunkedEncoding`). */
   private chunked = false;
   private gzip: Gzip | undefined;
   private subscription: BrokerAttachment | undefined;
@@ -173,14 +174,14 @@ export class SseConnection implements Flushable {
     const retry = frameRetry(retryMs);
     if (this.compress) {
       this.res.flushHeaders();
-      this.chunked = this.res.chunkedEncoding;
+      this.chunked = this.res.chunkedEncoding === true;
       this.startGzip();
       this.write([retry], retry.length, Date.now());
       return;
     }
     // The head and the first `retry:` leave in one socket write: the response's own first write
     // corks the socket until the next tick and prepends the head (one syscall per open, not two).
-    this.chunked = this.res.chunkedEncoding;
+    this.chunked = this.res.chunkedEncoding === true;
     this.bytesSent += retry.length;
     this.lastWriteAt = Date.now();
     this.res.write(retry);
