@@ -24,9 +24,12 @@ export function frameOf(event: BrokerEvent): Buffer {
 /**
  * Registers the bytes a stream of another dialect writes for `event` (instead of Herald's
  * framing): call once per event object, before handing the same object to every subscriber.
+ * Prefer passing the frame as text (UTF-8): it is encoded straight into its chunk, while a
+ * Buffer is copied there, and a small transient Buffer stays alive with the chunk in Node's
+ * shared pool slab.
  */
-export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer): E {
-  frames.set(event, inChunk(frame));
+export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer | string): E {
+  frames.set(event, typeof frame === 'string' ? textInChunk(frame) : inChunk(frame));
   return event;
 }
 
