@@ -446,6 +446,7 @@ describe('SseConnection joined flushes across protocols', () => {
     const res = Object.assign(new EventEmitter(), {
       writeHead: () => res,
       write: () => true,
+      destroy: () => undefined,
       // Node's Http2ServerResponse has no chunkedEncoding at all; an HTTP/1.0 response has false.
       ...(h2 ? { stream: socket } : { socket, chunkedEncoding: false }),
     });
@@ -482,5 +483,28 @@ describe('SseConnection joined flushes across protocols', () => {
     const joined = outs.map(({ written }) => written.at(-1));
     expect(joined[0]?.toString()).toBe(`${frameOf(a).toString()}${frameOf(b).toString()}`);
     for (const j of joined) expect(j).toBe(joined[0]);
+  });
+  it('should not cut a reader whose queue reaches a small cap while its flush run lingers', () => {
+    // A scheduler whose run is still waiting (the adaptive linger under load): nothing is
+    // flushed by it while these events arrive, though the socket takes everything at once.
+    const lingering = { now: 0, schedule: () => undefined } as unknown as WriteScheduler;
+    const { res, written } = fakeResponse(false);
+    const cap = 16 * 1024;
+    const c = new SseConnection(
+      res,
+      { ip: '127.0.0.1', topics: ['t'] },
+      '0',
+      lingering,
+      cap,
+      new QuietObserver(),
+    );
+    c.open(1000);
+    const data = JSON.stringify('x'.repeat(1_000));
+    for (let n = 0; n < 40; n++) {
+      c.deliver({ kind: 'event', id: `0-${n}`, topic: 't', type: 'message', data, publishedAt: 0 });
+    }
+    expect(c.closeReason).toBeUndefined();
+    expect(c.unsentBytes).toBeLessThan(cap);
+    expect(written.length).toBeGreaterThan(0);
   });
 });

@@ -55,7 +55,10 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
-/** Queued bytes past which `send` flushes at once instead of waiting for the scheduler. */
+/**
+ * Queued bytes past which `send` flushes at once instead of waiting for the scheduler (or half
+ * the cap, `maxBufferedBytes`, when that is smaller).
+ */
 export const EAGER_FLUSH_BYTES = 64 * 1024;
 
 /**
@@ -234,8 +237,10 @@ export class SseConnection implements Flushable {
     this.queue.push(chunk);
     this.queued += chunk.length;
     // A burst goes to the socket as it is queued, so the kernel takes what it can before the cap
-    // is judged again (coalescing only matters for small writes).
-    if (this.queued >= EAGER_FLUSH_BYTES) this.flush();
+    // is judged again (coalescing only matters for small writes). Under a small cap, half of it
+    // is the mark: otherwise output queued while a run lingers (adaptive coalescing under load)
+    // would reach the cap in the queue and cut a reader whose socket takes everything.
+    if (this.queued >= EAGER_FLUSH_BYTES || this.queued >= this.replayFill) this.flush();
   }
 
   /**
