@@ -79,11 +79,16 @@ const LINE_BREAK = /\r\n|\r|\n/;
  * line per line of the data (blank and indented lines kept exactly), then a blank line.
  */
 export function frameUpdate(update: MercureUpdate): Buffer {
+  return Buffer.from(frameUpdateText(update), 'utf8');
+}
+
+/** The text of {@link frameUpdate}'s frame. */
+function frameUpdateText(update: MercureUpdate): string {
   let out = `id: ${update.id}\n`;
   if (update.type !== undefined && update.type !== '') out += `event: ${update.type}\n`;
   if (update.retry !== undefined) out += `retry: ${update.retry}\n`;
   for (const line of update.data.split(LINE_BREAK)) out += `data: ${line}\n`;
-  return Buffer.from(`${out}\n`, 'utf8');
+  return `${out}\n`;
 }
 
 /** A decoded update with the Herald event a Mercure stream delivers for it (framed once). */
@@ -120,7 +125,8 @@ export function deliveryOf(event: BrokerEvent): MercureDelivery | undefined {
                 publishedAt: event.publishedAt,
                 ...(event.traceparent !== undefined ? { traceparent: event.traceparent } : {}),
               },
-              frameUpdate(update),
+              // As text: encoded once, straight into the frame's shared HTTP chunk.
+              frameUpdateText(update),
             ),
           };
     deliveries.set(event, delivery);

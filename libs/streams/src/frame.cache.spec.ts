@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BrokerEvent } from '@herald/broker';
 import { chunkOf, frameOf, withFrame } from './frame.cache';
 
@@ -40,5 +42,29 @@ describe('frame cache', () => {
     const chunk = chunkOf(frame);
     expect(chunkOf(frame)).toBe(chunk);
     expect(chunk.toString()).toBe(`12\r\n${frame.toString()}\r\n`);
+  });
+});
+
+describe('frame cache memory', () => {
+  it('keeps about one copy of each small frame alive for an event held in history', () => {
+    // Under 4 KiB, Buffers are slices of Node's shared 8 KiB pool: a transient copy made next to
+    // the retained one keeps its share of the slab alive with it.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const kept: BrokerEvent[] = [];
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    let bytes = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const e = event(`9-${i}`, JSON.stringify('x'.repeat(1_000)));
+      bytes += frameOf(e).length;
+      kept.push(e);
+    }
+    gc();
+    gc();
+    const retained = process.memoryUsage().arrayBuffers - before;
+    expect(kept.every((e) => frameOf(e).length > 1_000)).toBe(true);
+    // One chunk per frame is about 1.0-1.15x the frame bytes; a dead copy beside each is 2x+.
+    expect(retained / bytes).toBeLessThan(1.5);
   });
 });

@@ -1,5 +1,5 @@
 import type { BrokerEvent } from '@herald/broker';
-import { frameEvent } from './sse.frame';
+import { frameEventText } from './sse.frame';
 
 const frames = new WeakMap<BrokerEvent, Buffer>();
 /** Each frame's HTTP/1.1 chunk (see {@link chunkOf}). */
@@ -13,7 +13,9 @@ const chunks = new WeakMap<Buffer, Buffer>();
 export function frameOf(event: BrokerEvent): Buffer {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = inChunk(frameEvent(event.id, event.type, event.data));
+    // Encoded straight into its chunk: a transient frame Buffer from Node's shared pool would sit
+    // next to the chunk in the same slab and stay alive with it (about twice the bytes held).
+    frame = textInChunk(frameEventText(event.id, event.type, event.data));
     frames.set(event, frame);
   }
   return frame;
@@ -22,10 +24,26 @@ export function frameOf(event: BrokerEvent): Buffer {
 /**
  * Registers the bytes a stream of another dialect writes for `event` (instead of Herald's
  * framing): call once per event object, before handing the same object to every subscriber.
+ * Prefer passing the frame as text (UTF-8): it is encoded straight into its chunk, while a
+ * Buffer is copied there, and a small transient Buffer stays alive with the chunk in Node's
+ * shared pool slab.
  */
-export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer): E {
-  frames.set(event, inChunk(frame));
+export function withFrame<E extends BrokerEvent>(event: E, frame: Buffer | string): E {
+  frames.set(event, typeof frame === 'string' ? textInChunk(frame) : inChunk(frame));
   return event;
+}
+
+/** `text` (UTF-8) encoded into its HTTP/1.1 chunk, returned as the view of its bytes there. */
+function textInChunk(text: string): Buffer {
+  const length = Buffer.byteLength(text, 'utf8');
+  const head = `${length.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(head.length + length + 2);
+  chunk.write(head, 0, 'latin1');
+  chunk.write(text, head.length, 'utf8');
+  chunk.write('\r\n', head.length + length, 'latin1');
+  const frame = chunk.subarray(head.length, head.length + length);
+  chunks.set(frame, chunk);
+  return frame;
 }
 
 /** `body` copied into its HTTP/1.1 chunk, returned as the view of the body's bytes there. */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { constants, gunzipSync } from 'node:zlib';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -22,6 +24,7 @@ import {
 import { StreamsObserver } from './streams.observer';
 import { StreamsService } from './streams.service';
 import type { StreamsModuleOptions } from './streams.options';
+import { WriteScheduler } from './write.scheduler';
 
 /** Admits every stream. */
 class OpenAdmission extends StreamAdmission {
@@ -428,3 +431,80 @@ async function waitUntil(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
     await sleep(10);
   }
 }
+
+describe('SseConnection joined flushes across protocols', () => {
+  /** A response whose body goes to a capturing Writable: HTTP/2-like (`stream`) or HTTP/1.0. */
+  function fakeResponse(h2: boolean): { res: ServerResponse; written: Buffer[] } {
+    const written: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        written.push(chunk);
+        cb();
+      },
+    });
+    const socket = Object.assign(sink, { setNoDelay: () => sink, setTimeout: () => sink });
+    const res = Object.assign(new EventEmitter(), {
+      writeHead: () => res,
+      write: () => true,
+      destroy: () => undefined,
+      // Node's Http2ServerResponse has no chunkedEncoding at all; an HTTP/1.0 response has false.
+      ...(h2 ? { stream: socket } : { socket, chunkedEncoding: false }),
+    });
+    return { res: res as unknown as ServerResponse, written };
+  }
+
+  it('should hand HTTP/2 and HTTP/1.0 streams of one fan-out the same joined buffer (both unchunked)', () => {
+    const scheduler = new WriteScheduler(0);
+    const event = (n: number): BrokerEvent => ({
+      kind: 'event',
+      id: `0-${n}`,
+      topic: 't',
+      type: 'message',
+      data: JSON.stringify(`event ${n}`),
+      publishedAt: 0,
+    });
+    const a = event(1);
+    const b = event(2);
+    const outs = [fakeResponse(false), fakeResponse(true), fakeResponse(false), fakeResponse(true)];
+    for (const { res } of outs) {
+      const c = new SseConnection(
+        res,
+        { ip: '127.0.0.1', topics: ['t'] },
+        '0',
+        scheduler,
+        CAP,
+        new QuietObserver(),
+      );
+      c.open(1000);
+      c.deliver(a);
+      c.deliver(b);
+      c.flush();
+    }
+    const joined = outs.map(({ written }) => written.at(-1));
+    expect(joined[0]?.toString()).toBe(`${frameOf(a).toString()}${frameOf(b).toString()}`);
+    for (const j of joined) expect(j).toBe(joined[0]);
+  });
+  it('should not cut a reader whose queue reaches a small cap while its flush run lingers', () => {
+    // A scheduler whose run is still waiting (the adaptive linger under load): nothing is
+    // flushed by it while these events arrive, though the socket takes everything at once.
+    const lingering = { now: 0, schedule: () => undefined } as unknown as WriteScheduler;
+    const { res, written } = fakeResponse(false);
+    const cap = 16 * 1024;
+    const c = new SseConnection(
+      res,
+      { ip: '127.0.0.1', topics: ['t'] },
+      '0',
+      lingering,
+      cap,
+      new QuietObserver(),
+    );
+    c.open(1000);
+    const data = JSON.stringify('x'.repeat(1_000));
+    for (let n = 0; n < 40; n++) {
+      c.deliver({ kind: 'event', id: `0-${n}`, topic: 't', type: 'message', data, publishedAt: 0 });
+    }
+    expect(c.closeReason).toBeUndefined();
+    expect(c.unsentBytes).toBeLessThan(cap);
+    expect(written.length).toBeGreaterThan(0);
+  });
+});

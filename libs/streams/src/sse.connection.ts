@@ -55,7 +55,10 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
-/** Queued bytes past which `send` flushes at once instead of waiting for the scheduler. */
+/**
+ * Queued bytes past which `send` flushes at once instead of waiting for the scheduler (or half
+ * the cap, `maxBufferedBytes`, when that is smaller).
+ */
 export const EAGER_FLUSH_BYTES = 64 * 1024;
 
 /**
@@ -91,6 +94,7 @@ export class SseConnection implements Flushable {
   private queued = 0;
   /** Where body bytes go: the TCP/TLS socket (HTTP/1.1) or the HTTP/2 stream. */
   private socket: Writable | null = null;
+  /** HTTP/1.1 chunked body (a real boolean: Http2ServerResponse has no `chunkedEncoding`). */
   private chunked = false;
   private gzip: Gzip | undefined;
   private subscription: BrokerAttachment | undefined;
@@ -173,14 +177,14 @@ export class SseConnection implements Flushable {
     const retry = frameRetry(retryMs);
     if (this.compress) {
       this.res.flushHeaders();
-      this.chunked = this.res.chunkedEncoding;
+      this.chunked = this.res.chunkedEncoding === true;
       this.startGzip();
       this.write([retry], retry.length, Date.now());
       return;
     }
     // The head and the first `retry:` leave in one socket write: the response's own first write
     // corks the socket until the next tick and prepends the head (one syscall per open, not two).
-    this.chunked = this.res.chunkedEncoding;
+    this.chunked = this.res.chunkedEncoding === true;
     this.bytesSent += retry.length;
     this.lastWriteAt = Date.now();
     this.res.write(retry);
@@ -233,8 +237,10 @@ export class SseConnection implements Flushable {
     this.queue.push(chunk);
     this.queued += chunk.length;
     // A burst goes to the socket as it is queued, so the kernel takes what it can before the cap
-    // is judged again (coalescing only matters for small writes).
-    if (this.queued >= EAGER_FLUSH_BYTES) this.flush();
+    // is judged again (coalescing only matters for small writes). Under a small cap, half of it
+    // is the mark: otherwise output queued while a run lingers (adaptive coalescing under load)
+    // would reach the cap in the queue and cut a reader whose socket takes everything.
+    if (this.queued >= EAGER_FLUSH_BYTES || this.queued >= this.replayFill) this.flush();
   }
 
   /**

@@ -10,10 +10,15 @@ export function isValidEventId(id: string): boolean {
  * payload can never inject fields. `retryMs` adds a `retry:` field.
  */
 export function frameEvent(id: string, type: string, data: string, retryMs?: number): Buffer {
+  return Buffer.from(frameEventText(id, type, data, retryMs), 'utf8');
+}
+
+/** The text of {@link frameEvent}'s frame (for a caller that encodes it into its own buffer). */
+export function frameEventText(id: string, type: string, data: string, retryMs?: number): string {
   let out = retryMs === undefined ? '' : `retry: ${Math.max(0, Math.floor(retryMs))}\n`;
   out += `id: ${id}\nevent: ${type}\n`;
   for (const line of data.split(LINE_BREAK)) out += `data: ${line}\n`;
-  return Buffer.from(`${out}\n`, 'utf8');
+  return `${out}\n`;
 }
 
 /** A `retry:` field on its own (dispatches nothing in the client). */

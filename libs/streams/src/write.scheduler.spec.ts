@@ -167,4 +167,25 @@ describe('WriteScheduler', () => {
     expect(scheduler.duty).toBeGreaterThan(0.9);
     expect(scheduler.backoffMs).toBe(0);
   });
+  it('should flush every other target of a run when one flush throws, and keep scheduling', async () => {
+    const scheduler = new WriteScheduler(0);
+    const flushed: string[] = [];
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      scheduler.schedule({
+        flush: () => {
+          throw new Error('boom');
+        },
+      });
+      scheduler.schedule({ flush: () => flushed.push('second') });
+      await new Promise((r) => setImmediate(r));
+      expect(flushed).toEqual(['second']);
+      scheduler.schedule({ flush: () => flushed.push('later') });
+      await new Promise((r) => setImmediate(r));
+      expect(flushed).toEqual(['second', 'later']);
+      expect(warn).toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

@@ -128,7 +128,15 @@ export class WriteScheduler {
     this.running = true;
     let bytes = 0;
     try {
-      for (const target of batch) bytes += target.flush();
+      for (const target of batch) {
+        // One failing flush must not skip the rest of the run: their output stays queued, and
+        // a queued connection is never scheduled again until it has been flushed.
+        try {
+          bytes += target.flush();
+        } catch (err) {
+          process.emitWarning(`stream flush failed: ${String(err)}`);
+        }
+      }
     } finally {
       this.running = false;
       const end = this.clock();
