@@ -96,7 +96,7 @@ export const configSchema = z.object({
   SHED_MODE: z.enum(['retry', 'status']).default('retry'),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(30000),
   COMPRESSION: z.enum(['off', 'gzip']).default('off'),
-  BATCH_LINGER_MS: int(0, 1000).default(20),
+  BATCH_LINGER_MS: int(0, 1000).default(0),
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   REQUIRE_HTTPS: bool.default(false),

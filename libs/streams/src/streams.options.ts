@@ -13,8 +13,9 @@ export interface StreamsModuleOptions {
   /** Window over which drain spreads closes (SHUTDOWN_GRACE_MS). */
   readonly shutdownGraceMs: number;
   /**
-   * Ceiling of the adaptive write-coalescing wait (BATCH_LINGER_MS): under load a flush run waits
-   * up to the previous run's duration, never longer than this; 0 flushes once per tick.
+   * Ceiling of the adaptive write-coalescing wait (BATCH_LINGER_MS): under load (the scheduler's
+   * duty cycle) flush runs are spaced to about 4x their duration, never more than this; 0 (the
+   * default) flushes once per tick, no wait.
    */
   readonly batchLingerMs: number;
   /** How long before token `exp` a stream gets `herald.token-expiring` (TOKEN_EXPIRY_WARNING_MS). */
