@@ -144,10 +144,14 @@ const publishMercure = (url) =>
 
 async function totals(clients) {
   const all = await Promise.all(clients.map((c) => request(c, { cmd: 'stats' }, 'stats')));
-  return all.reduce((a, s) => ({ frames: a.frames + s.frames, closed: a.closed + s.closed }), {
-    frames: 0,
-    closed: 0,
-  });
+  return all.reduce(
+    (a, s) => ({
+      frames: a.frames + s.frames,
+      closed: a.closed + s.closed,
+      firstSeen: a.firstSeen + s.firstSeen,
+    }),
+    { frames: 0, closed: 0, firstSeen: 0 },
+  );
 }
 
 /** Opens `n` subscribers on `paths`, publishes as fast as they keep up, measures deliveries/s. */
@@ -174,7 +178,12 @@ async function fanOut(server, n, paths, publish, { warmMs, measureMs }) {
       ),
     );
     const opened = replies.reduce((a, r) => a + r.opened, 0);
-    await sleep(300); // let the streams open (each answers its preamble)
+    // Every stream open (its preamble seen) before the first publish, bounded: a stream opened
+    // after publishing began misses those updates, and the publisher (which keeps at most 64
+    // updates ahead of the average subscriber) would then stall on a gap that never closes.
+    const openBy = Date.now() + 30_000;
+    while ((await totals(clients)).firstSeen < opened && Date.now() < openBy) await sleep(50);
+    await sleep(100);
     const base = (await totals(clients)).frames;
     let published = 0;
     let received = 0;
