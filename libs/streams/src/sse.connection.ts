@@ -74,13 +74,14 @@ const GZIP_INPUT_RUN_BYTES = 16 * 1024;
  * One open SSE stream. Output is queued and flushed once per tick by the {@link WriteScheduler}
  * (or at once past {@link EAGER_FLUSH_BYTES}) as one socket write of shared buffers: a frame
  * pre-framed once as an HTTP chunk ({@link chunkOf}), or the frames of a fan-out joined once per
- * run ({@link joinedOf}), so no event byte is copied and nothing is allocated per connection. With `compress`, each flush goes through a per-connection gzip stream
- * and one sync flush. Queued plus unsent output (JS queue, gzip input, socket buffer) never
- * exceeds `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a
- * slow consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
+ * run ({@link joinedOf}), so no event byte is copied and nothing is allocated per connection.
+ * With `compress`, each flush goes through a per-connection gzip stream and one sync flush.
+ * Queued plus unsent output (JS queue, gzip input, socket buffer) never exceeds
+ * `maxBufferedBytes` plus one frame: a frame offered past the cap cuts the stream as a slow
+ * consumer, and a replay is paced by {@link hasRoom} / the broker attachment's `resume`.
  */
 export class SseConnection implements Flushable {
-  /** One flat string (`randomUUID()` returns a tree of concatenated pieces kept for the stream's life). */
+  /** One flat string: `randomUUID()` returns a tree of pieces, kept for the stream's life. */
   readonly id = Buffer.from(randomUUID(), 'latin1').toString('latin1');
   readonly connectedAt = Date.now();
   /** Resume position: the last event id written, or where the stream started. */
