@@ -34,6 +34,7 @@ import { LivePartition, RedisLivePump, type LiveTarget } from './redis.live-pump
 import { RedisKeyspace } from './redis.partitions';
 import { RedisPublisher, errorText } from './redis.publisher';
 import { RedisReplayReader, splitId, type SeqEvent } from './redis.replay';
+import { seqEvent } from './redis.stream-reader';
 import {
   RedisSubscription,
   type CursorContext,
@@ -887,17 +888,6 @@ function parseLive(
   if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(ms)) return undefined;
   return {
     epoch,
-    event: {
-      kind: 'event',
-      id: formatRedisCursor(epoch, ms, seq),
-      partition,
-      seq,
-      ms,
-      topic,
-      type,
-      data: message.slice(at),
-      publishedAt: ms,
-      ...(traceparent ? { traceparent } : {}),
-    },
+    event: seqEvent(epoch, partition, seq, ms, topic, type, message.slice(at), traceparent),
   };
 }

@@ -104,6 +104,34 @@ export function fieldOf(flat: unknown[], name: string): unknown {
   return undefined;
 }
 
+/**
+ * An event stored at `partition`/`seq` (ms `ms`) of the key space of `epoch`: what a stream
+ * entry and a live pub/sub message both become.
+ */
+export function seqEvent(
+  epoch: string,
+  partition: number,
+  seq: number,
+  ms: number,
+  topic: string,
+  type: string,
+  data: string,
+  traceparent: string | undefined,
+): SeqEvent {
+  return {
+    kind: 'event',
+    id: formatRedisCursor(epoch, ms, seq),
+    partition,
+    seq,
+    ms,
+    topic,
+    type,
+    data,
+    publishedAt: ms,
+    ...(traceparent ? { traceparent } : {}),
+  };
+}
+
 /** A stream entry as an event. */
 export function toEvent(
   epoch: string,
@@ -122,16 +150,5 @@ export function toEvent(
     else if (fields[i] === 'd') data = v;
     else if (fields[i] === 'p' && v !== '') traceparent = v;
   }
-  return {
-    kind: 'event',
-    id: formatRedisCursor(epoch, ms, seq),
-    partition,
-    seq,
-    ms,
-    topic,
-    type,
-    data,
-    publishedAt: ms,
-    ...(traceparent ? { traceparent } : {}),
-  };
+  return seqEvent(epoch, partition, seq, ms, topic, type, data, traceparent);
 }
