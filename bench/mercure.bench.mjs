@@ -17,7 +17,14 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchGatewayEnv } from './lib/gateway-env.mjs';
-import { request, spawnNode, stop, stopAll } from './lib/proc.mjs';
+import {
+  request,
+  serverNodeArgs,
+  spawnNode,
+  stop,
+  stopAll,
+  stopServerProcess,
+} from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -267,12 +274,7 @@ export async function runMercureBench({ subscribers = 500, measureMs = 4000, war
   const child = spawnNode(resolve(here, 'server-host.mjs'), ['herald'], {
     core: 0,
     env: ENV,
-    nodeArgs: [
-      '--expose-gc',
-      ...(process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`]
-        : []),
-    ],
+    nodeArgs: serverNodeArgs(resolve(here, 'results/prof')),
   });
   try {
     const { url } = await request(child, null, 'ready', 30_000);
@@ -312,12 +314,7 @@ export async function runMercureBench({ subscribers = 500, measureMs = 4000, war
     );
     return { subscribers: n, plain, exact, template, urlpattern, indexCost: micro };
   } finally {
-    if (process.env.BENCH_CPU_PROF && child.exitCode === null) {
-      // --cpu-prof writes the profile on a clean exit only
-      process.kill(child.pid, 'SIGINT');
-      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(8000)]);
-    }
-    await stop(child);
+    await stopServerProcess(child);
     agent.destroy();
   }
 }

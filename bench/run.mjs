@@ -26,7 +26,15 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
-import { request, spawnNode, stop, stopAll, tasksetAvailable } from './lib/proc.mjs';
+import {
+  request,
+  serverNodeArgs,
+  spawnNode,
+  stop,
+  stopAll,
+  stopServerProcess,
+  tasksetAvailable,
+} from './lib/proc.mjs';
 import { benchGatewayEnv } from './lib/gateway-env.mjs';
 import { redisServerArgs } from './lib/redis.mjs';
 import { nchanUnavailable, startNchan } from './nchan-server.mjs';
@@ -97,12 +105,7 @@ async function startServer(kind, env = {}) {
   const child = spawnNode(resolve(here, 'server-host.mjs'), [kind], {
     core: SERVER_CORE,
     env: kind.startsWith('herald') ? { ...HERALD_ENV, ...env } : env,
-    nodeArgs: [
-      '--expose-gc',
-      ...(process.env.BENCH_CPU_PROF
-        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(here, 'results/prof')}`]
-        : []),
-    ],
+    nodeArgs: serverNodeArgs(resolve(here, 'results/prof')),
   });
   try {
     const { url } = await request(child, null, 'ready', 30_000);
@@ -119,12 +122,7 @@ const resetEld = (s) => request(s.child, { cmd: 'reset' }, 'reset');
 
 async function stopServer(s) {
   if (s.kind === 'nchan') return s.stop();
-  if (process.env.BENCH_CPU_PROF && s.child.exitCode === null) {
-    // --cpu-prof writes the profile on a clean exit only
-    process.kill(s.child.pid, 'SIGINT');
-    await Promise.race([new Promise((r) => s.child.once('exit', r)), sleep(8000)]);
-  }
-  await stop(s.child);
+  await stopServerProcess(s.child);
 }
 
 async function startClients(count) {

@@ -59,6 +59,33 @@ export function request(child, msg, type, timeoutMs = 60_000) {
   });
 }
 
+/**
+ * Node flags for a bench server: `--expose-gc`, and with BENCH_CPU_PROF set `--cpu-prof` into
+ * `profDir` (read the profiles with bench/profile-top.mjs).
+ * @param {string} profDir
+ * @returns {string[]}
+ */
+export function serverNodeArgs(profDir) {
+  return [
+    '--expose-gc',
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+  ];
+}
+
+/**
+ * Stops a bench server; with BENCH_CPU_PROF set, first lets it exit cleanly (SIGINT, bounded)
+ * so `--cpu-prof` writes its profile.
+ */
+export async function stopServerProcess(child) {
+  if (process.env.BENCH_CPU_PROF && child.exitCode === null) {
+    // --cpu-prof writes the profile on a clean exit only
+    const exited = once(child, 'exit');
+    process.kill(child.pid, 'SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+  }
+  await stop(child);
+}
+
 /** Kills one child by pid and waits (bounded) for it to exit. */
 export async function stop(child, timeoutMs = 5000) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
