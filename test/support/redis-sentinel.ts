@@ -31,7 +31,10 @@ export interface RedisSentinelTopology {
     timeoutMs?: number,
     afterKill?: () => Promise<void>,
   ): Promise<number>;
-  /** Restarts a stopped server and waits until it is a replica linked to the current primary. */
+  /**
+   * Restarts a stopped server as a replica of the primary the sentinels name (REPLICAOF, not left
+   * to Sentinel's delayed conversion) and waits until its link is up.
+   */
   restartAsReplica(port: number, timeoutMs?: number): Promise<void>;
   /** Stops every process (SIGKILL) and removes the temporary directory. */
   stop(): Promise<void>;
@@ -158,6 +161,12 @@ export async function startRedisSentinel(
         const server = servers.find((s) => s.port === port);
         if (!server) throw new Error(`no server on ${port}`);
         await server.restart();
+        // A restarted old primary comes back as a master. Sentinel converts it on its own only
+        // after it has reported the wrong role for a while, and not at all while in TILT mode
+        // (which a loaded 2-core CI machine can trigger by delaying its timer): 30 s can pass.
+        // Point it at the primary the sentinels name, as an operator's restart script would.
+        const primary = await primaryOf();
+        await redisQuery(port, 'REPLICAOF', '127.0.0.1', String(primary));
         await waitFor(
           async () => {
             const repl = infoFields(await redisQuery(port, 'INFO', 'replication'));
