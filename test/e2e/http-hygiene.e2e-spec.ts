@@ -1,4 +1,6 @@
+import { IncomingMessage, ServerResponse, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { openStream, publish } from '../support/sse-client';
@@ -65,6 +67,34 @@ describe('HTTP hygiene (e2e)', () => {
     expect(after.status).toBe(200);
     await after.close();
     await stream.close();
+  });
+
+  it("should create every request and response on Express's prototypes, before Express runs", async () => {
+    const server: Server = gw.app.getHttpServer();
+    const app: Express = gw.app.getHttpAdapter().getInstance();
+    const born: boolean[] = [];
+    // Runs before the app: Express's own `setPrototypeOf` has not happened yet.
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      born.push(
+        Object.getPrototypeOf(req) === app.request &&
+          Object.getPrototypeOf(res) === app.response &&
+          req instanceof IncomingMessage &&
+          res instanceof ServerResponse,
+      );
+    };
+    server.prependListener('request', onRequest);
+    try {
+      expect((await fetch(`${gw.url}/health/live`)).status).toBe(200);
+      const stream = await openStream(gw.url, '/events?topic=born');
+      expect(stream.status).toBe(200);
+      const { body } = await publish(gw.url, { topic: 'born', data: 'x' });
+      await waitFor(() => stream.events.some((e) => e.id === body.id), 'event on the stream');
+      await stream.close();
+    } finally {
+      server.off('request', onRequest);
+    }
+    expect(born.length).toBeGreaterThanOrEqual(3);
+    expect(born.every(Boolean)).toBe(true);
   });
 
   it('should keep an open stream past headersTimeout and requestTimeout', async () => {

@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthModuleOptions } from './auth.options';
 import { TokenRejectedError, TokenVerifier } from './token.verifier';
+import { VerifiedTokenCache } from './verified.token.cache';
 
 const SECRET = 's'.repeat(40);
 const key = new TextEncoder().encode(SECRET);
@@ -128,5 +129,91 @@ describe('TokenVerifier, HMAC path', () => {
     await expect(v.verify(token)).resolves.toMatchObject({ sub: 'u2' });
     const [h, p] = token.split('.');
     expect(await rejection(`${h}.${p}.${'A'.repeat(86)}`, v)).toBe('token signature invalid');
+  });
+});
+
+describe('TokenVerifier, verified tokens remembered', () => {
+  afterEach(() => vi.useRealTimers());
+
+  const at = (iso: string) => vi.setSystemTime(new Date(iso));
+
+  it('should refuse a remembered token once its exp passes, exactly as a first verification', async () => {
+    vi.useFakeTimers();
+    at('2030-01-01T00:00:00.000Z');
+    const exp = Math.floor(Date.now() / 1000) + 10;
+    const token = await sign({}, { exp });
+    const v = verifier();
+    expect(v.verifyNow(token)).toMatchObject({ sub: 'u1', exp });
+    at('2030-01-01T00:00:09.999Z');
+    expect(v.verifyNow(token)).toMatchObject({ exp });
+    at('2030-01-01T00:00:10.000Z'); // exp <= now: expired, for the remembered and a fresh verifier
+    expect(() => v.verifyNow(token)).toThrow('token expired');
+    expect(() => verifier().verifyNow(token)).toThrow('token expired');
+  });
+
+  it('should honour the clock tolerance and nbf on a remembered token as jose does', async () => {
+    vi.useFakeTimers();
+    at('2030-01-01T00:00:00.000Z');
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setNotBefore(now + 5)
+      .setExpirationTime(now + 20)
+      .sign(key);
+    const v = verifier({ clockToleranceS: 5 });
+    expect(v.verifyNow(token)).toMatchObject({ sub: 'u1' }); // nbf within tolerance
+    at('2030-01-01T00:00:24.999Z');
+    expect(v.verifyNow(token)).toMatchObject({ sub: 'u1' }); // exp + tolerance not reached
+    at('2030-01-01T00:00:25.000Z');
+    expect(() => v.verifyNow(token)).toThrow('token expired');
+
+    const strict = verifier();
+    at('2030-01-01T00:00:05.000Z');
+    expect(strict.verifyNow(token)).toMatchObject({ sub: 'u1' }); // remembered from here on
+    at('2030-01-01T00:00:04.000Z'); // the clock stepped back: nbf is checked on every hit
+    expect(() => strict.verifyNow(token)).toThrow('token claim "nbf" check failed');
+    expect(() => verifier().verifyNow(token)).toThrow('token claim "nbf" check failed');
+  });
+
+  it('should match only the exact token: a forged or altered copy is verified, and refused', async () => {
+    const v = verifier();
+    const token = await sign({ herald: { subscribe: ['a'] } });
+    const first = v.verifyNow(token);
+    expect(v.verifyNow(token)).toBe(first); // the shared, frozen claims
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => v.verifyNow(`${token.slice(0, -2)}xx`)).toThrow('token signature invalid');
+    expect(() => v.verifyNow(`${token} `)).toThrow(TokenRejectedError);
+    const other = await sign({ herald: { subscribe: ['b'] } });
+    expect(v.verifyNow(other)).toMatchObject({ herald: { subscribe: ['b'] } });
+  });
+
+  it('should stay bounded, forgetting the oldest token first', async () => {
+    const v = verifier();
+    const tokens = await Promise.all(Array.from({ length: 1030 }, (_, i) => sign({ n: i })));
+    tokens.forEach((t, i) => expect(v.verifyNow(t)).toMatchObject({ n: i }));
+    expect((v as unknown as { verified: { size: number } }).verified.size).toBe(1024);
+    // Forgotten or not, every token still verifies to its own claims.
+    expect(v.verifyNow(tokens[0])).toMatchObject({ n: 0 });
+    expect(v.verifyNow(tokens[1029])).toMatchObject({ n: 1029 });
+
+    const cache = new VerifiedTokenCache(2, 0);
+    const claims = (n: number) => ({ n, exp: 2_000_000_000 });
+    cache.set('a', claims(1));
+    cache.set('b', claims(2));
+    cache.set('c', claims(3));
+    expect(cache.get('a', 0)).toBeUndefined();
+    expect(cache.get('b', 0)).toMatchObject({ n: 2 });
+    expect(cache.get('c', 0)).toMatchObject({ n: 3 });
+    expect(cache.get('c', 2_000_000_000_000)).toBe('expired'); // and forgotten
+    expect(cache.get('c', 0)).toBeUndefined();
+  });
+
+  it('should not remember a refused token', async () => {
+    const v = verifier({ issuer: 'herald' });
+    const token = await sign();
+    expect(() => v.verifyNow(token)).toThrow('token claim "iss" check failed');
+    expect(() => v.verifyNow(token)).toThrow('token claim "iss" check failed');
+    expect((v as unknown as { verified: { size: number } }).verified.size).toBe(0);
   });
 });

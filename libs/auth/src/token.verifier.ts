@@ -11,10 +11,16 @@ import { parsePublicKeyPem } from '@herald/config';
 import { AUTH_MODULE_OPTIONS } from './auth.module-definition';
 import type { AuthModuleOptions } from './auth.options';
 import { HmacJwsError, isHmacJws, verifyHmacJws } from './hmac.jws';
+import { VerifiedTokenCache } from './verified.token.cache';
 
 /** Header parameters that would let a token pick its own key: refused outright, never fetched. */
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const;
 const MAX_CLOCK_TOLERANCE_S = 60;
+/**
+ * Verified tokens remembered (exact token string -> claims): a reconnect storm of clients that
+ * share a token verifies it once, not once per client.
+ */
+const VERIFIED_TOKENS_CACHED = 1024;
 
 /** Why a token was refused; safe to show (never contains the token). */
 export class TokenRejectedError extends Error {
@@ -42,6 +48,7 @@ export class TokenVerifier {
   private readonly algorithms: string[];
   private readonly clockTolerance: number;
   private readonly maxLength: number;
+  private readonly verified: VerifiedTokenCache;
 
   constructor(@Inject(AUTH_MODULE_OPTIONS) private readonly options: AuthModuleOptions) {
     this.key = verificationKey(options);
@@ -52,6 +59,7 @@ export class TokenVerifier {
       Math.max(0, options.clockToleranceS ?? MAX_CLOCK_TOLERANCE_S),
     );
     this.maxLength = options.maxTokenLength ?? 8192;
+    this.verified = new VerifiedTokenCache(VERIFIED_TOKENS_CACHED, this.clockTolerance);
   }
 
   /**
@@ -65,11 +73,18 @@ export class TokenVerifier {
   /**
    * As {@link verify}, but an HMAC token's claims come back synchronously (no promise, no
    * microtask): only asymmetric keys return a promise (jose's `jwtVerify`). For callers on the
-   * connect path, where every promise per request counts.
+   * connect path, where every promise per request counts. A token verified before (the exact
+   * string, among the last {@link VERIFIED_TOKENS_CACHED}) is not verified again: only its `exp`
+   * and `nbf` are checked against the clock, as jose checks them. The claims returned are frozen
+   * and shared by every verification of the same token.
    * @throws TokenRejectedError (synchronously, or through the returned promise).
    */
   verifyNow(token: string): JWTPayload | Promise<JWTPayload> {
     if (token.length > this.maxLength) throw new TokenRejectedError('token too large');
+    const cached = this.verified.get(token, Date.now());
+    if (cached === 'expired') throw new TokenRejectedError('token expired');
+    if (cached === 'not-yet-valid') throw new TokenRejectedError('token claim "nbf" check failed');
+    if (cached !== undefined) return cached;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -93,6 +108,7 @@ export class TokenVerifier {
         ...this.claimChecks(),
       });
       if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
+      this.verified.set(token, payload);
       return payload;
     } catch (err) {
       throw new TokenRejectedError(reason(err));
@@ -112,6 +128,7 @@ export class TokenVerifier {
     try {
       const payload = verifyHmacJws(token, header, this.key, this.claimChecks());
       if (typeof payload.exp !== 'number') throw new TokenRejectedError('token "exp" is required');
+      this.verified.set(token, payload);
       return payload;
     } catch (err) {
       throw new TokenRejectedError(reason(err));

@@ -44,6 +44,42 @@ export const DEFAULT_HTTP_SERVER_LIMITS: HttpServerLimits = {
   http2MaxSessionMemoryMb: 64,
 };
 
+/** Node's request and response classes for a server (`IncomingMessage` / `ServerResponse`). */
+interface HttpClasses {
+  readonly IncomingMessage: typeof http.IncomingMessage;
+  readonly ServerResponse: typeof http.ServerResponse;
+}
+
+/**
+ * Request and response classes whose objects are born on Express's prototypes. Express puts
+ * every request and response on `app.request` / `app.response` with `Object.setPrototypeOf`,
+ * which gives each object its own hidden class: every request then carried its own maps and
+ * descriptor arrays (about 2 KB, kept for a stream's life) and every property access on it
+ * missed V8's inline caches. Here `app.request` / `app.response` become the prototypes of
+ * subclasses of Node's classes, in the same chain (Express's methods, then Node's), so Express's
+ * swap is a no-op and all requests share one hidden class with in-object fields (a plain
+ * function constructor would leave the response in dictionary mode).
+ */
+function bornOnExpress(app: Express): HttpClasses {
+  class HeraldIncomingMessage extends http.IncomingMessage {}
+  class HeraldServerResponse extends http.ServerResponse {}
+  adopt(HeraldIncomingMessage.prototype, app.request);
+  adopt(HeraldServerResponse.prototype, app.response);
+  const prototypes = app as unknown as { request: object; response: object };
+  prototypes.request = HeraldIncomingMessage.prototype;
+  prototypes.response = HeraldServerResponse.prototype;
+  return {
+    IncomingMessage: HeraldIncomingMessage,
+    ServerResponse: HeraldServerResponse as typeof http.ServerResponse,
+  };
+}
+
+/** Makes `target` stand in for Express's `prototype`: its parent and its own properties. */
+function adopt(target: object, prototype: object): void {
+  Object.setPrototypeOf(target, Object.getPrototypeOf(prototype) as object);
+  Object.defineProperties(target, Object.getOwnPropertyDescriptors(prototype));
+}
+
 /** How long sessions get after the final GOAWAY before they are destroyed. */
 const HTTP2_CLOSE_GRACE_MS = 2_000;
 
@@ -78,11 +114,15 @@ export class HeraldExpressAdapter extends ExpressAdapter {
       maxHeaderSize: limits.maxHeaderSize,
     };
     const app = this.getInstance<Express>();
+    // HTTP/1.1 requests and responses are born on Express's prototypes (see `bornOnExpress`).
+    const { IncomingMessage, ServerResponse } = bornOnExpress(app);
     if (options.httpsOptions) {
       const server = http2.createSecureServer(
         {
           ...options.httpsOptions,
           allowHTTP1: true,
+          Http1IncomingMessage: IncomingMessage,
+          Http1ServerResponse: ServerResponse,
           // A client past the stream cap gets REFUSED_STREAM for the extra streams; the header
           // block limit is HTTP/1.1's.
           maxSessionMemory: limits.http2MaxSessionMemoryMb,
@@ -107,7 +147,7 @@ export class HeraldExpressAdapter extends ExpressAdapter {
       this.httpServer = server as unknown as http.Server;
       return;
     }
-    const server = http.createServer(serverOptions, app);
+    const server = http.createServer({ ...serverOptions, IncomingMessage, ServerResponse }, app);
     server.maxHeadersCount = limits.maxHeadersCount;
     this.httpServer = server;
   }
