@@ -209,6 +209,21 @@ describe('TokenVerifier, verified tokens remembered', () => {
     expect(cache.get('c', 0)).toBeUndefined();
   });
 
+  it('should not remember a token over 2,048 characters, and freeze nested claims', async () => {
+    const v = verifier();
+    const size = () => (v as unknown as { verified: { size: number } }).verified.size;
+    const long = await sign({ pad: 'x'.repeat(2100) });
+    expect(v.verifyNow(long)).toMatchObject({ pad: 'x'.repeat(2100) });
+    expect(size()).toBe(0);
+    const token = await sign({ herald: { subscribe: ['a'] } });
+    expect(v.verifyNow(token)).toMatchObject({ sub: 'u1' });
+    expect(size()).toBe(1);
+    const claims = v.verifyNow(token) as { herald: { subscribe: string[] } };
+    expect(Object.isFrozen(claims.herald)).toBe(true);
+    expect(() => claims.herald.subscribe.push('b')).toThrow(TypeError);
+    expect(v.verifyNow(token)).toMatchObject({ herald: { subscribe: ['a'] } });
+  });
+
   it('should not remember a refused token', async () => {
     const v = verifier({ issuer: 'herald' });
     const token = await sign();

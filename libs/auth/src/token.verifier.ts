@@ -63,7 +63,8 @@ export class TokenVerifier {
   }
 
   /**
-   * Verifies `token` and returns its claims.
+   * Verifies `token` and returns its claims, frozen (shared with every later verification of the
+   * same token: see {@link verifyNow}).
    * @throws TokenRejectedError with a short, token-free reason.
    */
   async verify(token: string): Promise<JWTPayload> {

@@ -12,7 +12,9 @@ export type CachedTokenRefusal = 'expired' | 'not-yet-valid';
  * algorithm, the header, `iss`, `aud`, `exp` being present) depends only on the token string and
  * the verifier's fixed key and options. Revocation is not a property of the token string and is
  * checked by the callers after verification, hit or miss. Entries leave first in, first out once
- * `capacity` is reached, and at once when found expired. Payloads are frozen: every hit shares one.
+ * `capacity` is reached, and at once when found expired. A token longer than `maxTokenChars` is
+ * never held (its claims could be large: the bound is in bytes as well as in entries). Payloads
+ * are frozen all the way down: every hit shares one.
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, JWTPayload>();
@@ -20,6 +22,7 @@ export class VerifiedTokenCache {
   constructor(
     private readonly capacity: number,
     private readonly clockToleranceS: number,
+    private readonly maxTokenChars = 2048,
   ) {}
 
   /**
@@ -40,18 +43,29 @@ export class VerifiedTokenCache {
     return payload;
   }
 
-  /** Records a token that was just verified; its (frozen) claims are returned to every hit. */
+  /**
+   * Records a token that was just verified (unless it is longer than `maxTokenChars`); its claims,
+   * deeply frozen, are returned to every hit.
+   */
   set(token: string, payload: JWTPayload): void {
-    if (this.capacity <= 0) return;
+    if (this.capacity <= 0 || token.length > this.maxTokenChars) return;
     if (this.entries.size >= this.capacity && !this.entries.has(token)) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, Object.freeze(payload));
+    this.entries.set(token, deepFreeze(payload));
   }
 
   /** Number of tokens held. */
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** Freezes `value` and every object and array reachable from it (claims are plain JSON). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value as object)) deepFreeze(child);
+  return value;
 }
