@@ -1,4 +1,6 @@
+import { IncomingMessage, ServerResponse, type Server } from 'node:http';
 import { EventSource } from 'eventsource';
+import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type Gateway } from '../support/gateway';
 import { testTls } from '../support/tls';
@@ -39,6 +41,29 @@ describe('HTTPS and transport security', () => {
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("connect-src 'self'");
       expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    });
+
+    it("should create TLS HTTP/1.1 requests and responses on Express's prototypes", async () => {
+      const server: Server = gw.app.getHttpServer();
+      const app: Express = gw.app.getHttpAdapter().getInstance();
+      const born: boolean[] = [];
+      // Runs before the app, for the HTTP/1.1 fallback of the TLS server (allowHTTP1).
+      const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+        if (req.httpVersionMajor !== 1) return;
+        born.push(
+          Object.getPrototypeOf(req) === app.request &&
+            Object.getPrototypeOf(res) === app.response &&
+            req instanceof IncomingMessage &&
+            res instanceof ServerResponse,
+        );
+      };
+      server.prependListener('request', onRequest);
+      try {
+        expect((await secureFetch(`${gw.url}/health/live`)).status).toBe(200);
+      } finally {
+        server.off('request', onRequest);
+      }
+      expect(born).toEqual([true]);
     });
 
     it('should stream to an EventSource over TLS', async () => {
